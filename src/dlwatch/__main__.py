@@ -1,0 +1,3 @@
+from dlwatch.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Built-in download-client adapters, one module per client."""

@@ -1,0 +1,161 @@
+"""The adapter interface, and the one boundary where transport failures become dlwatch errors."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from ..errors import AuthRejected, CannotConnect, ClientError, UnexpectedResponse
+from ..models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
+
+USER_AGENT = "dlwatch/0.1"
+
+
+class ClientAdapter(abc.ABC):
+    """One download client. Subclasses are registered in the `dlwatch.clients` entry-point group.
+
+    Adapters speak HTTP and normalise; they know nothing of SQLite, Typer or Rich.
+    """
+
+    type_name: ClassVar[str]
+    display_name: ClassVar[str]
+    protocol: ClassVar[Protocol]
+    default_port: ClassVar[int]
+    default_url_base: ClassVar[str] = ""
+    # Which secret the client takes: "api_key" or "password"; whether it needs a username too.
+    secret_kind: ClassVar[str]
+    uses_username: ClassVar[bool] = True
+    # Can list_downloads() ask the client for given ids only?
+    can_filter_ids: ClassVar[bool] = True
+    # The client's documented raw states and what each means here: the one place for this fact.
+    STATES: ClassVar[Mapping[str, DownloadStatus]]
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._http: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        c = self.connection
+        return f"{type(self).__name__}({c.base_url!r}, username={c.username!r}, secret={c.secret!r})"
+
+    # -- the interface ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def version(self) -> ClientVersion:
+        """Connect, authenticate and report the client's version."""
+
+    @abc.abstractmethod
+    def add(self, request: AddRequest) -> str:
+        """Hand the download to the client; return the client's own id for it."""
+
+    @abc.abstractmethod
+    def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
+        """The client's active list: everything, or only `ids` where the client can filter."""
+
+    def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
+        """Finished jobs, for clients that keep them apart (history), looked up by id."""
+        return []
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> ClientAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- shared HTTP -----------------------------------------------------------------------------
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            c = self.connection
+            self._http = httpx.Client(
+                base_url=c.base_url,
+                timeout=httpx.Timeout(c.timeout, connect=min(c.timeout, 10.0)),
+                verify=c.verify,
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=False,
+            )
+        return self._http
+
+    @contextlib.contextmanager
+    def transport_errors(self) -> Iterator[None]:
+        """Map httpx failures to the few kinds the rest of dlwatch understands."""
+        where = self.connection.base_url
+        try:
+            yield
+        except ClientError:
+            raise
+        except httpx.ConnectTimeout as exc:
+            raise CannotConnect(f"timed out connecting to {where}") from exc
+        except httpx.TimeoutException as exc:
+            raise CannotConnect(
+                f"{where} did not answer within {self.connection.timeout:g}s "
+                "(raise [http] timeout in config.toml if it is just slow)"
+            ) from exc
+        except httpx.ConnectError as exc:
+            text = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or "TLS" in text:
+                raise CannotConnect(
+                    f"TLS failed for {where}: {_first_line(text)} "
+                    "(for a self-signed certificate use --ca-bundle FILE, or --insecure)"
+                ) from exc
+            raise CannotConnect(f"cannot connect to {where}: {_first_line(text)}") from exc
+        except httpx.RemoteProtocolError as exc:
+            raise UnexpectedResponse(
+                f"{where} broke the HTTP exchange ({_first_line(str(exc))}); is this an https port?"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise CannotConnect(f"request to {where} failed: {_first_line(str(exc))}") from exc
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with self.transport_errors():
+            return self.http.request(method, path, **kwargs)
+
+    def check_status(self, response: httpx.Response, *, what: str) -> None:
+        """401/403 mean the client turned us away; any other non-2xx is unexpected."""
+        if response.status_code in (401, 403):
+            detail = _first_line(response.text) if response.text.strip() else f"HTTP {response.status_code}"
+            raise AuthRejected(f"{self.display_name} rejected the credentials ({detail})")
+        if response.status_code == 404:
+            raise UnexpectedResponse(f"{self.display_name} has no {what} at {response.request.url.path} (HTTP 404)")
+        if not 200 <= response.status_code < 300:
+            raise UnexpectedResponse(
+                f"{self.display_name} answered HTTP {response.status_code} to {what}: "
+                f"{_first_line(response.text)[:120]}"
+            )
+
+    def json_body(self, response: httpx.Response, *, what: str) -> Any:
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UnexpectedResponse(
+                f"{self.display_name} did not answer JSON to {what}: {_first_line(response.text)[:80]!r}"
+            ) from exc
+
+    def map_state(self, raw: str) -> DownloadStatus:
+        return self.STATES.get(raw, DownloadStatus.UNKNOWN)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def shape_error(client: str, what: str, exc: Exception) -> UnexpectedResponse:
+    """A JSON answer that lacks what the documented shape promises."""
+    return UnexpectedResponse(f"{client} answered {what} in an unexpected shape ({type(exc).__name__}: {exc})")
+
+
+def progress_from(total: int | None, remaining: int | None) -> float:
+    if not total or remaining is None:
+        return 0.0
+    return min(1.0, max(0.0, (total - remaining) / total))

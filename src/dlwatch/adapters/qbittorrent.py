@@ -1,0 +1,187 @@
+"""qBittorrent WebUI API v2 (4.1 and later).
+
+Facts this relies on (shared/docs/client-apis.md §4): a cookie session from `auth/login`, which answers
+`200 Ok.`/`200 Fails.` up to 5.1 and `204`/`401` from 5.2, whose cookie is `SID` up to 5.1 and
+`QBT_SID_<port>` from 5.2 (so the cookie jar keeps whatever is set); an expired session gives 403;
+no torrent state is ever `completed` (finished torrents are `*UP`); 5.0 renamed `paused*` to
+`stopped*`; `torrents/add` returns no id up to 5.1, so dlwatch computes the infohash itself; for a
+hybrid torrent the id is the v2 hash truncated to 40 characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from ..errors import AuthRejected, UnexpectedResponse
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from .base import ClientAdapter, shape_error
+
+MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
+
+_D = DownloadStatus
+STATES: dict[str, DownloadStatus] = {
+    "error": _D.FAILED,  # libtorrent error or upload-only mode (disk full, unwritable save path)
+    "missingFiles": _D.FAILED,
+    "uploading": _D.COMPLETED,
+    "pausedUP": _D.COMPLETED,
+    "stoppedUP": _D.COMPLETED,
+    "queuedUP": _D.COMPLETED,
+    "stalledUP": _D.COMPLETED,
+    "forcedUP": _D.COMPLETED,
+    # A recheck of finished data can find pieces missing, so it is not yet "completed".
+    "checkingUP": _D.CHECKING,
+    "checkingDL": _D.CHECKING,
+    "checkingResumeData": _D.CHECKING,
+    "queuedForChecking": _D.CHECKING,
+    "allocating": _D.DOWNLOADING,
+    "downloading": _D.DOWNLOADING,
+    "forcedDL": _D.DOWNLOADING,
+    "metaDL": _D.QUEUED,  # fetching metadata for a magnet
+    "forcedMetaDL": _D.QUEUED,
+    "pausedDL": _D.PAUSED,
+    "stoppedDL": _D.PAUSED,
+    "queuedDL": _D.QUEUED,
+    "stalledDL": _D.STALLED,
+    "moving": _D.POSTPROCESSING,
+    "unknown": _D.UNKNOWN,
+}
+
+ERROR_TEXTS = {
+    "error": "qBittorrent reports an error (disk full, or the save path cannot be written)",
+    "missingFiles": "qBittorrent cannot find the torrent's files in its save path",
+}
+
+
+class QbittorrentAdapter(ClientAdapter):
+    type_name = "qbittorrent"
+    display_name = "qBittorrent"
+    protocol = Protocol.TORRENT
+    default_port = 8080
+    default_url_base = ""
+    secret_kind = "password"
+    STATES: ClassVar[dict[str, DownloadStatus]] = STATES
+
+    _logged_in = False
+
+    def _login(self) -> None:
+        c = self.connection
+        if not c.username:
+            # "Bypass authentication for localhost" or a whitelisted subnet: no login needed.
+            self._logged_in = True
+            return
+        response = self.request(
+            "POST",
+            "/api/v2/auth/login",
+            data={"username": c.username, "password": c.secret.reveal() if c.secret else ""},
+        )
+        text = response.text.strip()
+        if response.status_code == 403:
+            raise AuthRejected(f"qBittorrent refused the login: {text or 'HTTP 403'} (too many failed logins?)")
+        if response.status_code == 401 or text == "Fails.":
+            raise AuthRejected("qBittorrent rejected the username or password")
+        self.check_status(response, what="auth/login")
+        if response.status_code != 204 and text != "Ok.":
+            raise UnexpectedResponse(f"qBittorrent answered the login with {text[:60]!r}")
+        self._logged_in = True
+
+    def _api(self, method: str, path: str, *, tolerate: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+        """Call the API, logging in first; `tolerate` lists error statuses the caller reads itself."""
+        if not self._logged_in:
+            self._login()
+        response = self.request(method, f"/api/v2/{path}", **kwargs)
+        if response.status_code == 403 and self.connection.username:
+            # The session expired (WebUI\SessionTimeout) or the daemon restarted: log in once more.
+            self._login()
+            response = self.request(method, f"/api/v2/{path}", **kwargs)
+        if response.status_code not in tolerate:
+            self.check_status(response, what=path)
+        return response
+
+    def version(self) -> ClientVersion:
+        version = self._api("GET", "app/version").text.strip()
+        api = self._api("GET", "app/webapiVersion").text.strip()
+        if not version:
+            raise UnexpectedResponse("qBittorrent answered app/version with an empty body")
+        return ClientVersion(version=version, api_version=api or None)
+
+    def add(self, request: AddRequest) -> str:
+        torrent_id = _torrent_id(request)
+        # `paused` is the 4.x name and `stopped` the 5.x one; each version ignores the other's.
+        data: dict[str, str] = {"paused": _flag(request.paused), "stopped": _flag(request.paused)}
+        if request.category:
+            data["category"] = request.category
+        files = None
+        if request.content is not None:
+            files = {
+                "torrents": (
+                    request.filename or "download.torrent",
+                    request.content,
+                    "application/x-bittorrent",
+                )
+            }
+        elif request.magnet or request.url:
+            data["urls"] = request.magnet or request.url or ""
+        response = self._api("POST", "torrents/add", tolerate=(409, 415), data=data, files=files)
+        text = response.text.strip()
+        if response.status_code == 415:
+            raise UnexpectedResponse(f"qBittorrent rejected the file: {text}")
+        if response.headers.get("content-type", "").startswith("application/json"):
+            ids = self.json_body(response, what="torrents/add").get("added_torrent_ids") or []
+            if ids:
+                return str(ids[0])
+        if text == "Ok." or response.status_code == 202:
+            if torrent_id:
+                return torrent_id
+            raise UnexpectedResponse("qBittorrent accepted the URL but gives no id for it; send the file instead")
+        # "Fails." (<= 5.1) or 409 (5.2): nothing was added, usually because it is there already.
+        if torrent_id and any(item.answers_to(torrent_id) for item in self.list_downloads([torrent_id])):
+            return torrent_id
+        raise UnexpectedResponse(f"qBittorrent did not add the torrent ({text or response.status_code})")
+
+    def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
+        params = {"hashes": "|".join(i.lower() for i in ids)} if ids else None
+        response = self._api("GET", "torrents/info", params=params)
+        torrents = self.json_body(response, what="torrents/info")
+        try:
+            return [self._item(t) for t in torrents]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise shape_error("qBittorrent", "torrents/info", exc) from exc
+
+    def _item(self, t: dict[str, Any]) -> DownloadItem:
+        raw = str(t["state"])
+        status = self.map_state(raw)
+        size = int(t.get("size") or 0)
+        progress = float(t.get("progress") or 0.0)
+        eta = t.get("eta")
+        return DownloadItem(
+            client_download_id=str(t["hash"]).lower(),
+            title=str(t.get("name") or ""),
+            status=status,
+            raw_state=raw,
+            progress=1.0 if status is DownloadStatus.COMPLETED else min(1.0, max(0.0, progress)),
+            size_bytes=size or None,  # 0 while a magnet has no metadata
+            remaining_bytes=0 if status is DownloadStatus.COMPLETED else int(t.get("amount_left") or 0),
+            download_speed=int(t.get("dlspeed") or 0),
+            eta_seconds=None
+            if status is DownloadStatus.COMPLETED or eta is None or not 0 <= int(eta) < MAX_ETA
+            else int(eta),
+            category=t.get("category") or None,
+            save_path=t.get("save_path") or None,
+            content_path=t.get("content_path") or None,
+            error=ERROR_TEXTS.get(raw),
+            alt_ids=tuple(h.lower() for h in (t.get("infohash_v1"), t.get("infohash_v2")) if h),
+        )
+
+
+def _torrent_id(request: AddRequest) -> str | None:
+    """qBittorrent's id: the v1 hash, or for v2 and hybrid torrents the v2 hash cut to 40 characters."""
+    if request.infohash_v2:
+        return request.infohash_v2[:40].lower()
+    return request.infohash_v1.lower() if request.infohash_v1 else None
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"

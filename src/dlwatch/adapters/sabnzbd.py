@@ -1,0 +1,189 @@
+"""SABnzbd (`/api?mode=...&output=json`): queue for active jobs, history for finished ones.
+
+Facts this relies on (shared/docs/client-apis.md §3): numbers arrive as strings; a waiting job shows as
+`Downloading` unless the whole queue is paused; finished jobs leave the queue for the history, which
+also lists jobs still post-processing; a wrong key is HTTP 403 with a plain-text body (>= 3.3.0) or
+HTTP 200 with that text (3.0-3.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ..errors import AuthRejected, UnexpectedResponse
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from .base import ClientAdapter, progress_from, shape_error
+
+MIB = 1024 * 1024
+
+QUEUE_STATES: dict[str, DownloadStatus] = {
+    "Downloading": DownloadStatus.DOWNLOADING,
+    "Queued": DownloadStatus.QUEUED,
+    "Paused": DownloadStatus.PAUSED,
+    "Propagating": DownloadStatus.QUEUED,
+    "Grabbing": DownloadStatus.QUEUED,
+    "Fetching": DownloadStatus.DOWNLOADING,  # fetching extra par2 blocks after a failed verify
+    "Checking": DownloadStatus.CHECKING,
+}
+HISTORY_STATES: dict[str, DownloadStatus] = {
+    "Completed": DownloadStatus.COMPLETED,
+    "Failed": DownloadStatus.FAILED,
+    "Queued": DownloadStatus.POSTPROCESSING,  # waiting for post-processing
+    "QuickCheck": DownloadStatus.POSTPROCESSING,
+    "Verifying": DownloadStatus.POSTPROCESSING,
+    "Repairing": DownloadStatus.POSTPROCESSING,
+    "Extracting": DownloadStatus.POSTPROCESSING,
+    "Moving": DownloadStatus.POSTPROCESSING,
+    "Running": DownloadStatus.POSTPROCESSING,
+    "Fetching": DownloadStatus.POSTPROCESSING,
+}
+
+AUTH_TEXTS = ("API Key Required", "API Key Incorrect")
+
+
+class SabnzbdAdapter(ClientAdapter):
+    type_name = "sabnzbd"
+    display_name = "SABnzbd"
+    protocol = Protocol.USENET
+    default_port = 8080
+    default_url_base = ""
+    secret_kind = "api_key"
+    uses_username = False
+    # Raw states are prefixed by where they were seen, since the two lists share names.
+    STATES: ClassVar[dict[str, DownloadStatus]] = {
+        **{f"queue:{k}": v for k, v in QUEUE_STATES.items()},
+        **{f"history:{k}": v for k, v in HISTORY_STATES.items()},
+    }
+
+    def _api(self, mode: str, *, method: str = "GET", files: Any = None, **params: Any) -> Any:
+        query = {"mode": mode, "output": "json", **{k: v for k, v in params.items() if v is not None}}
+        if self.connection.secret:
+            query["apikey"] = self.connection.secret.reveal()
+        response = self.request(method, "/api", params=query, files=files)
+        body_text = response.text.strip()
+        if response.status_code == 403 or body_text in AUTH_TEXTS:
+            reason = body_text or "HTTP 403"
+            if reason in AUTH_TEXTS:
+                raise AuthRejected(f"SABnzbd rejected the API key ({reason}); use the full API key, not the NZB key")
+            raise AuthRejected(f"SABnzbd refused access ({reason})")
+        self.check_status(response, what=f"mode={mode}")
+        body = self.json_body(response, what=f"mode={mode}")
+        if isinstance(body, dict) and body.get("status") is False and body.get("error"):
+            error = str(body["error"])
+            if "API Key" in error:
+                raise AuthRejected(f"SABnzbd rejected the API key ({error})")
+            raise UnexpectedResponse(f"SABnzbd refused mode={mode}: {error}")
+        return body
+
+    def version(self) -> ClientVersion:
+        body = self._api("version")
+        # mode=version needs no key, so also read the queue to prove the key works.
+        self._api("queue", limit=1)
+        try:
+            return ClientVersion(version=str(body["version"]))
+        except (KeyError, TypeError) as exc:
+            raise shape_error("SABnzbd", "mode=version", exc) from exc
+
+    def add(self, request: AddRequest) -> str:
+        params = {"cat": request.category, "nzbname": request.title or None}
+        if request.paused:
+            params["priority"] = -2
+        if request.content is not None:
+            files = {"name": (request.filename or f"{request.title}.nzb", request.content, "application/x-nzb")}
+            body = self._api("addfile", method="POST", files=files, **params)
+        elif request.url:
+            body = self._api("addurl", name=request.url, **params)
+        else:
+            raise UnexpectedResponse("SABnzbd takes an .nzb file or URL, not a magnet link")
+        ids = body.get("nzo_ids") if isinstance(body, dict) else None
+        if not ids:
+            raise UnexpectedResponse("SABnzbd did not accept the NZB (no nzo_id returned; a duplicate?)")
+        return str(ids[0])
+
+    def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
+        body = self._api("queue", start=0, limit=0, nzo_ids=",".join(ids) if ids else None)
+        try:
+            queue = body["queue"]
+            globally_paused = bool(queue.get("paused"))
+            speed = int(float(queue.get("kbpersec") or 0) * 1024)
+            items = []
+            for slot in queue["slots"]:
+                if slot.get("status") == "Deleted":
+                    continue
+                items.append(self._queue_item(slot, globally_paused, speed))
+                speed = 0  # SABnzbd reports one speed; it belongs to the job it is working on
+            return items
+        except (KeyError, TypeError, ValueError) as exc:
+            raise shape_error("SABnzbd", "mode=queue", exc) from exc
+
+    def _queue_item(self, slot: dict[str, Any], globally_paused: bool, speed: int) -> DownloadItem:
+        raw = str(slot["status"])
+        status = self.map_state(f"queue:{raw}")
+        size = int(float(slot.get("mb") or 0) * MIB)
+        remaining = int(float(slot.get("mbleft") or 0) * MIB)
+        if (globally_paused and slot.get("priority") != "Force") or raw == "Paused":
+            status = DownloadStatus.PAUSED
+        elif raw == "Downloading" and int(slot.get("index", 0)) > 0 and remaining >= size:
+            # SABnzbd calls every waiting job "Downloading"; one not yet started is queued.
+            status = DownloadStatus.QUEUED
+        working = status is DownloadStatus.DOWNLOADING
+        return DownloadItem(
+            client_download_id=str(slot["nzo_id"]),
+            title=str(slot.get("filename") or ""),
+            status=status,
+            raw_state=f"queue:{raw}",
+            progress=progress_from(size, remaining),
+            size_bytes=size,
+            remaining_bytes=remaining,
+            download_speed=speed if working else 0,
+            eta_seconds=_parse_timeleft(slot.get("timeleft")) if working else None,
+            category=_category(slot.get("cat")),
+        )
+
+    def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
+        if not ids:
+            return []
+        body = self._api("history", start=0, limit=len(ids), nzo_ids=",".join(ids))
+        try:
+            return [self._history_item(slot) for slot in body["history"]["slots"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise shape_error("SABnzbd", "mode=history", exc) from exc
+
+    def _history_item(self, slot: dict[str, Any]) -> DownloadItem:
+        raw = str(slot["status"])
+        status = self.map_state(f"history:{raw}")
+        size = int(slot.get("bytes") or 0)
+        done = status is DownloadStatus.COMPLETED
+        return DownloadItem(
+            client_download_id=str(slot["nzo_id"]),
+            title=str(slot.get("name") or ""),
+            status=status,
+            raw_state=f"history:{raw}",
+            progress=1.0 if done or status is DownloadStatus.POSTPROCESSING else 0.0,
+            size_bytes=size,
+            remaining_bytes=0 if status is not DownloadStatus.FAILED else None,
+            download_speed=0,
+            category=_category(slot.get("category")),
+            save_path=slot.get("path") or None,
+            content_path=slot.get("storage") or None,
+            error=(slot.get("fail_message") or None) if status is DownloadStatus.FAILED else None,
+        )
+
+
+def _category(value: Any) -> str | None:
+    return None if value in (None, "", "*") else str(value)
+
+
+def _parse_timeleft(value: Any) -> int | None:
+    """`H:MM:SS` or `D:HH:MM:SS`; `0:00:00` means SABnzbd does not know."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in str(value).split(":")]
+    except ValueError:
+        return None
+    seconds = 0
+    for part, unit in zip(reversed(parts), (1, 60, 3600, 86400), strict=False):
+        seconds += part * unit
+    return seconds or None

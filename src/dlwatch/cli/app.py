@@ -1,0 +1,84 @@
+"""The root `dlwatch` command, its global options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..config import resolve_home
+from ..errors import DlwatchError
+from .context import AppContext
+
+
+class DlwatchGroup(TyperGroup):
+    """Turns dlwatch's own errors into one line on stderr and an exit code, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DlwatchError as exc:
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext) and obj.debug:
+                traceback.print_exc()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=DlwatchGroup,
+    name="dlwatch",
+    help="Send downloads to SABnzbd, NZBGet, qBittorrent and Transmission, and track each one to the end.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dlwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(
+        None,
+        "--home",
+        help="dlwatch home holding config.toml and dlwatch.db [default: $DLWATCH_HOME, else the user data dir].",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and HTTP details on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    context = AppContext(home=resolve_home(home), debug=debug)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+def _register() -> None:
+    from . import client, config_cmd
+
+    app.add_typer(client.app, name="client")
+    app.add_typer(config_cmd.app, name="config")
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except DlwatchError as exc:  # raised before a command ran, e.g. while resolving the home
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,203 @@
+"""Client management: add, edit, remove and test configured download clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import registry
+from . import secrets as keyring_secrets
+from .errors import ClientError, DlwatchError, KeyringUnavailable, UsageError
+from .models import ClientConfig, ClientVersion, Connection, Secret
+
+if TYPE_CHECKING:
+    from .adapters.base import ClientAdapter
+    from .store import Store
+
+
+def connection_for(client: ClientConfig, secret: Secret | None, timeout: float) -> Connection:
+    verify: bool | str = client.ca_bundle or client.tls_verify
+    return Connection(
+        host=client.host,
+        port=client.port,
+        use_ssl=client.use_ssl,
+        url_base=client.url_base,
+        username=client.username,
+        secret=secret,
+        timeout=timeout,
+        verify=verify,
+    )
+
+
+def secret_kind(client: ClientConfig) -> str:
+    return registry.adapter_class(client.type).secret_kind
+
+
+def load_secret(client: ClientConfig) -> Secret | None:
+    return keyring_secrets.get_secret(client.id, client.name, secret_kind(client))
+
+
+def open_adapter(client: ClientConfig, timeout: float, secret: Secret | None = None) -> ClientAdapter:
+    """An adapter for a stored client, its secret read from the environment or the keyring."""
+    cls = registry.adapter_class(client.type)
+    if secret is None:
+        try:
+            secret = load_secret(client)
+        except KeyringUnavailable as exc:
+            raise KeyringUnavailable(f"{client.name}: {exc}") from exc
+    return cls(connection_for(client, secret, timeout))
+
+
+def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> ClientVersion:
+    with open_adapter(client, timeout, secret) as adapter:
+        try:
+            return adapter.version()
+        except ClientError as exc:
+            exc.for_client(client.name)
+            raise
+
+
+def validate(client: ClientConfig) -> ClientConfig:
+    """Fill per-type defaults and reject what cannot work, before anything is saved or sent."""
+    cls = registry.adapter_class(client.type)
+    if not client.name.strip():
+        raise UsageError("a client needs a name")
+    if not client.host.strip() or "/" in client.host:
+        raise UsageError(f"--host takes a host name or address, not {client.host!r} (use --url-base for a path)")
+    if not 0 < client.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {client.port}")
+    if client.ca_bundle and not Path(client.ca_bundle).is_file():
+        raise UsageError(f"--ca-bundle: no such file {client.ca_bundle}")
+    client.url_base = "/" + client.url_base.strip("/") if client.url_base.strip("/") else ""
+    if not cls.uses_username:
+        client.username = None
+    return client
+
+
+def new_client(
+    *,
+    name: str,
+    type_name: str,
+    host: str,
+    port: int | None = None,
+    use_ssl: bool = False,
+    url_base: str | None = None,
+    username: str | None = None,
+    category: str | None = None,
+    priority: int = 0,
+    enabled: bool = True,
+    tls_verify: bool = True,
+    ca_bundle: str | None = None,
+) -> ClientConfig:
+    cls = registry.adapter_class(type_name)
+    return validate(
+        ClientConfig(
+            id=str(uuid.uuid4()),
+            name=name,
+            type=type_name,
+            host=host,
+            port=port or cls.default_port,
+            use_ssl=use_ssl,
+            url_base=cls.default_url_base if url_base is None else url_base,
+            username=username,
+            category=category,
+            priority=priority,
+            enabled=enabled,
+            tls_verify=tls_verify,
+            ca_bundle=ca_bundle,
+        )
+    )
+
+
+def add_client(
+    store: Store, client: ClientConfig, secret: Secret | None, *, test: bool, timeout: float
+) -> ClientVersion | None:
+    """Test (unless told not to), then store the secret and the client; nothing is saved on failure."""
+    if store.find_client(client.name):
+        raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+    version = probe(client, secret, timeout) if test else None
+    kind = secret_kind(client)
+    if secret:
+        _store_secret(client, kind, secret)
+    try:
+        store.insert_client(client)
+    except Exception:
+        keyring_secrets.delete_secret(client.id, kind)
+        raise
+    return version
+
+
+def edit_client(
+    store: Store,
+    name: str,
+    changes: dict[str, object],
+    secret: Secret | None,
+    *,
+    test: bool,
+    timeout: float,
+) -> tuple[ClientConfig, ClientVersion | None]:
+    current = store.get_client(name)
+    unknown = set(changes) - set(ClientConfig.__dataclass_fields__)
+    if unknown or "id" in changes or "type" in changes:
+        raise UsageError(f"cannot change {', '.join(sorted(unknown | ({'id', 'type'} & set(changes))))}")
+    updated = validate(replace(current, **changes))  # type: ignore[arg-type]
+    version = probe(updated, secret or _existing_secret(updated), timeout) if test else None
+    if secret:
+        _store_secret(updated, secret_kind(updated), secret)
+    store.update_client(updated)
+    return updated, version
+
+
+def remove_client(store: Store, name: str) -> ClientConfig:
+    client = store.get_client(name)
+    store.delete_client(client.id)
+    keyring_secrets.delete_secret(client.id, secret_kind(client))
+    return client
+
+
+@dataclass
+class CheckResult:
+    client: ClientConfig
+    version: ClientVersion | None = None
+    error: DlwatchError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check_clients(
+    clients: Iterable[ClientConfig],
+    timeout: float,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Test each client; a failing one is reported and the rest are still tested."""
+    results = []
+    for client in clients:
+        try:
+            result = CheckResult(client, version=probe(client, None, timeout))
+        except DlwatchError as exc:
+            result = CheckResult(client, error=exc)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _existing_secret(client: ClientConfig) -> Secret | None:
+    try:
+        return load_secret(client)
+    except KeyringUnavailable:
+        return None
+
+
+def _store_secret(client: ClientConfig, kind: str, secret: Secret) -> None:
+    try:
+        keyring_secrets.set_secret(client.id, client.name, kind, secret)
+    except KeyringUnavailable:
+        if keyring_secrets.env_override_present(client.name, kind):
+            return  # the environment supplies it on every run; nothing needs storing
+        raise

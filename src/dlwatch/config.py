@@ -1,0 +1,150 @@
+"""The dlwatch home (config.toml, dlwatch.db) and the settings read from config.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+HOME_ENV = "DLWATCH_HOME"
+CONFIG_FILE = "config.toml"
+DB_FILE = "dlwatch.db"
+
+
+def resolve_home(override: str | Path | None = None) -> Path:
+    """--home beats DLWATCH_HOME beats the platform's user data dir."""
+    if override:
+        return Path(override).expanduser()
+    if env := os.environ.get(HOME_ENV):
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("dlwatch", appauthor=False))
+
+
+@dataclass(frozen=True)
+class PathMapping:
+    """A client sees its files under `remote`; this machine sees them under `local`."""
+
+    remote: str
+    local: str
+    client: str | None = None  # only for this client name; None means every client
+
+    def translate(self, path: str, client_name: str) -> str | None:
+        if self.client and self.client != client_name:
+            return None
+        remote = self.remote.rstrip("/\\")
+        if path == remote or path.startswith((remote + "/", remote + "\\")):
+            rest = path[len(remote) :].lstrip("/\\").replace("\\", "/")
+            local = self.local.rstrip("/")
+            return f"{local}/{rest}" if rest else local
+        return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    on_complete: str = ""
+    on_failed: str = ""
+    on_change: str = ""
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    poll_interval: float = 30.0
+    request_timeout: float = 10.0
+    path_mappings: tuple[PathMapping, ...] = ()
+    hooks: Hooks = field(default_factory=Hooks)
+
+    def map_path(self, path: str | None, client_name: str) -> str | None:
+        if not path:
+            return path
+        # The longest matching prefix wins, so a specific mapping beats a broad one.
+        for mapping in sorted(self.path_mappings, key=lambda m: len(m.remote), reverse=True):
+            if (mapped := mapping.translate(path, client_name)) is not None:
+                return mapped
+        return path
+
+
+DEFAULTS = Settings()
+
+
+def default_document() -> dict:
+    """config.toml as `dlwatch config init` writes it (every key at its default)."""
+    return {
+        "poll": {"interval": DEFAULTS.poll_interval},
+        "http": {"timeout": DEFAULTS.request_timeout},
+        "hooks": {
+            "on_complete": "",
+            "on_failed": "",
+            "on_change": "",
+            "timeout": DEFAULTS.hooks.timeout,
+        },
+        "path_mappings": [],
+    }
+
+
+COMMENTED_HEADER = """\
+# dlwatch configuration. Every key is shown at its default; see examples/config.toml in the
+# dlwatch sources for each key explained. Secrets never go here: they live in the OS keyring.
+#
+# Remote path mappings translate the paths a client reports into paths on this machine:
+#   [[path_mappings]]
+#   remote = "/downloads"          # as the client sees it
+#   local = "/mnt/nas/downloads"   # as this machine sees it
+#   client = "seedbox"             # optional: only for this client
+"""
+
+
+def load_settings(home: Path) -> Settings:
+    path = home / CONFIG_FILE
+    if not path.exists():
+        return DEFAULTS
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_settings(doc, path)
+
+
+def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
+    def number(section: str, key: str, default: float) -> float:
+        value = doc.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{path}: [{section}] {key} must be a positive number, not {value!r}")
+        return float(value)
+
+    hooks_doc = doc.get("hooks", {})
+    for key in ("on_complete", "on_failed", "on_change"):
+        if not isinstance(hooks_doc.get(key, ""), str):
+            raise ConfigError(f"{path}: [hooks] {key} must be a command string")
+    mappings = []
+    for i, entry in enumerate(doc.get("path_mappings", [])):
+        if not isinstance(entry, dict) or not entry.get("remote") or not entry.get("local"):
+            raise ConfigError(f"{path}: path_mappings[{i}] needs both 'remote' and 'local'")
+        mappings.append(PathMapping(str(entry["remote"]), str(entry["local"]), entry.get("client")))
+    return Settings(
+        poll_interval=number("poll", "interval", DEFAULTS.poll_interval),
+        request_timeout=number("http", "timeout", DEFAULTS.request_timeout),
+        path_mappings=tuple(mappings),
+        hooks=Hooks(
+            on_complete=hooks_doc.get("on_complete", ""),
+            on_failed=hooks_doc.get("on_failed", ""),
+            on_change=hooks_doc.get("on_change", ""),
+            timeout=number("hooks", "timeout", DEFAULTS.hooks.timeout),
+        ),
+    )
+
+
+def init_config(home: Path, *, force: bool = False) -> Path:
+    import tomli_w
+
+    path = home / CONFIG_FILE
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists (use --force to overwrite it)")
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(COMMENTED_HEADER + "\n" + tomli_w.dumps(default_document()), encoding="utf-8")
+    return path

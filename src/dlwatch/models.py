@@ -1,0 +1,157 @@
+"""Data that crosses module lines: the normalised download model and client settings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Protocol(enum.StrEnum):
+    USENET = "usenet"
+    TORRENT = "torrent"
+
+
+class DownloadStatus(enum.StrEnum):
+    """One vocabulary for every client. Adapters map their raw states onto it."""
+
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    PAUSED = "paused"
+    STALLED = "stalled"
+    CHECKING = "checking"
+    POSTPROCESSING = "postprocessing"
+    COMPLETED = "completed"  # seeding counts as completed
+    FAILED = "failed"
+    # Set by the tracker, never by an adapter: seen once, then gone without a history entry.
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.MISSING})
+
+
+class Secret:
+    """A string that never shows itself in repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything an adapter needs to reach one client."""
+
+    host: str
+    port: int
+    use_ssl: bool = False
+    url_base: str = ""
+    username: str | None = None
+    secret: Secret | None = None
+    timeout: float = 10.0
+    # True: verify against the system CAs; False: --insecure; a path: --ca-bundle.
+    verify: bool | str = True
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.use_ssl else "http"
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        base = "/" + self.url_base.strip("/") if self.url_base.strip("/") else ""
+        return f"{scheme}://{host}:{self.port}{base}"
+
+
+@dataclass
+class DownloadItem:
+    """One download as a client reports it, normalised."""
+
+    client_download_id: str
+    title: str
+    status: DownloadStatus
+    raw_state: str
+    progress: float = 0.0
+    size_bytes: int | None = None
+    remaining_bytes: int | None = None
+    download_speed: int | None = None
+    eta_seconds: int | None = None
+    category: str | None = None
+    save_path: str | None = None
+    # Where the finished files are: a file or a folder, as the client sees it.
+    content_path: str | None = None
+    error: str | None = None
+    # Other ids the same download answers to (qBittorrent hybrid torrents: v1 and v2 infohashes).
+    alt_ids: tuple[str, ...] = ()
+    # Client-side tag dlwatch attached when sending (NZBGet post-processing parameter).
+    dlwatch_tag: str | None = None
+
+    def answers_to(self, download_id: str) -> bool:
+        wanted = download_id.lower()
+        return wanted == self.client_download_id.lower() or wanted in (a.lower() for a in self.alt_ids)
+
+
+@dataclass(frozen=True)
+class AddRequest:
+    """What to hand a client. Exactly one of content, magnet or url is set."""
+
+    title: str
+    content: bytes | None = None
+    filename: str | None = None
+    magnet: str | None = None
+    url: str | None = None
+    category: str | None = None
+    paused: bool = False
+    priority: int = 0
+    # Infohashes dlwatch computed from the .torrent or magnet (hex, lower case); the adapter
+    # turns them into the id its client uses.
+    infohash_v1: str | None = None
+    infohash_v2: str | None = None
+    # An opaque tag for clients that can carry one (NZBGet PP parameter), to find the job again.
+    dlwatch_tag: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientVersion:
+    version: str
+    api_version: str | None = None
+
+
+@dataclass
+class ClientConfig:
+    """A configured download client, as stored (without its secret)."""
+
+    id: str
+    name: str
+    type: str
+    host: str
+    port: int
+    use_ssl: bool = False
+    url_base: str = ""
+    username: str | None = None
+    category: str | None = None
+    priority: int = 0
+    enabled: bool = True
+    tls_verify: bool = True
+    ca_bundle: str | None = None
+    created_at: str = ""
+    updated_at: str = ""

@@ -1,0 +1,73 @@
+"""API keys and passwords: the OS keyring, or an environment override. Nowhere else."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .errors import KeyringUnavailable
+from .models import Secret
+
+SERVICE = "dlwatch"
+
+API_KEY = "api_key"
+PASSWORD = "password"
+
+NO_KEYRING_HINT = (
+    "no OS keyring is available; unlock or install one (e.g. gnome-keyring), "
+    "`pip install keyrings.alt` for a file-based keyring, or set {env}"
+)
+
+
+def env_var(client_name: str, kind: str) -> str:
+    """DLWATCH_<CLIENT NAME>_API_KEY / _PASSWORD, the name upper-cased, other characters as `_`."""
+    slug = re.sub(r"[^A-Z0-9]+", "_", client_name.upper()).strip("_")
+    return f"DLWATCH_{slug}_{kind.upper()}"
+
+
+def _account(client_id: str, kind: str) -> str:
+    # Keyed by the client's UUID so renaming a client keeps its secret.
+    return f"{client_id}/{kind}"
+
+
+def get_secret(client_id: str, client_name: str, kind: str) -> Secret | None:
+    if value := os.environ.get(env_var(client_name, kind)):
+        return Secret(value)
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    try:
+        value = keyring.get_password(SERVICE, _account(client_id, kind))
+    except NoKeyringError as exc:
+        raise KeyringUnavailable(NO_KEYRING_HINT.format(env=env_var(client_name, kind))) from exc
+    except KeyringError as exc:
+        raise KeyringUnavailable(f"the OS keyring refused to answer: {exc}") from exc
+    return Secret(value) if value else None
+
+
+def set_secret(client_id: str, client_name: str, kind: str, secret: Secret) -> None:
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    try:
+        keyring.set_password(SERVICE, _account(client_id, kind), secret.reveal())
+    except NoKeyringError as exc:
+        raise KeyringUnavailable(NO_KEYRING_HINT.format(env=env_var(client_name, kind))) from exc
+    except KeyringError as exc:
+        raise KeyringUnavailable(f"the OS keyring refused to store the secret: {exc}") from exc
+
+
+def delete_secret(client_id: str, kind: str) -> None:
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    try:
+        keyring.delete_password(SERVICE, _account(client_id, kind))
+    except PasswordDeleteError:
+        pass  # nothing stored: nothing to delete
+    except KeyringError:
+        pass  # a missing keyring holds nothing of ours either
+
+
+def env_override_present(client_name: str, kind: str) -> bool:
+    return bool(os.environ.get(env_var(client_name, kind)))
