@@ -108,13 +108,33 @@ def start_transmission(root: Path) -> Daemon:
     port, peer_port = free_port(), free_port()
     log = root / "transmission.log"
     args = [
-        BINARIES["transmission"], "--foreground", "--config-dir", str(config),
-        "--port", str(port), "--rpc-bind-address", "127.0.0.1", "--allowed", "127.0.0.1",
-        "--auth", "--username", USERNAME, "--password", PASSWORD,
-        "--peerport", str(peer_port), "--download-dir", str(downloads),
-        "--no-portmap", "--no-dht", "--no-lpd", "--no-utp",
-        "--logfile", str(log), "--log-info",
-    ]  # fmt: skip
+        BINARIES["transmission"],
+        "--foreground",
+        "--config-dir",
+        str(config),
+        "--port",
+        str(port),
+        "--rpc-bind-address",
+        "127.0.0.1",
+        "--allowed",
+        "127.0.0.1",
+        "--auth",
+        "--username",
+        USERNAME,
+        "--password",
+        PASSWORD,
+        "--peerport",
+        str(peer_port),
+        "--download-dir",
+        str(downloads),
+        "--no-portmap",
+        "--no-dht",
+        "--no-lpd",
+        "--no-utp",
+        "--logfile",
+        str(log),
+        "--log-info",
+    ]
     process = _spawn(args, root / "transmission.stdout", root)
     daemon = Daemon("transmission", port, root, log, process, download_dir=downloads, peer_port=peer_port)
     _wait_http(daemon, f"http://127.0.0.1:{port}/transmission/rpc")
@@ -233,7 +253,9 @@ def start_nzbget(root: Path, *, news_port: int | None = None) -> Daemon:
     lines += [f"{k}={v}" for k, v in overrides.items()]
     conf = root / "nzbget.conf"
     conf.write_text("\n".join(lines) + "\n")
-    process = _spawn([BINARIES["nzbget"], "-c", str(conf), "-s", "-o", "OutputMode=loggable"], root / "nzbget.stdout", root)
+    process = _spawn(
+        [BINARIES["nzbget"], "-c", str(conf), "-s", "-o", "OutputMode=loggable"], root / "nzbget.stdout", root
+    )
     daemon = Daemon("nzbget", port, root, root / "nzbget.log", process, download_dir=root / "dst")
     daemon.extra["stdout"] = str(root / "nzbget.stdout")
     _wait_http(daemon, f"http://127.0.0.1:{port}/jsonrpc")

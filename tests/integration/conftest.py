@@ -1,0 +1,65 @@
+"""Real daemons for the integration tests: started once per session, stopped by pid.
+
+A daemon that is not installed skips its tests with the reason, unless DLWATCH_REQUIRE_REAL_CLIENTS=1
+(set by .ci/run), which turns the skip into a failure so CI can never skip them silently.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support import daemons
+
+REQUIRE = os.environ.get("DLWATCH_REQUIRE_REAL_CLIENTS") == "1"
+
+
+def _daemon(kind: str, tmp_path_factory: pytest.TempPathFactory, **kwargs) -> daemons.Daemon:
+    if not daemons.installed(kind):
+        message = f"{daemons.BINARIES[kind]} is not installed (run `make test`, which installs it)"
+        if REQUIRE:
+            pytest.fail(message + "; DLWATCH_REQUIRE_REAL_CLIENTS=1 forbids skipping", pytrace=False)
+        pytest.skip(message)
+    root: Path = tmp_path_factory.mktemp(kind)
+    return daemons.STARTERS[kind](root, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def transmission(tmp_path_factory):
+    daemon = _daemon("transmission", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def qbittorrent(tmp_path_factory):
+    daemon = _daemon("qbittorrent", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def nzbget(tmp_path_factory):
+    daemon = _daemon("nzbget", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def all_daemons(transmission, qbittorrent, nzbget) -> dict[str, daemons.Daemon]:
+    return {"transmission": transmission, "qbittorrent": qbittorrent, "nzbget": nzbget}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failing test, show the log of every daemon it used."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for name in ("transmission", "qbittorrent", "nzbget", "all_daemons"):
+            value = item.funcargs.get(name) if hasattr(item, "funcargs") else None
+            found = value.values() if isinstance(value, dict) else [value] if value else []
+            for daemon in found:
+                report.sections.append((f"{daemon.kind} log (pid {daemon.pid})", daemon.log_tail()))

@@ -1,0 +1,213 @@
+"""`dlwatch client ...` and `dlwatch config ...` through Typer's runner, with DLWATCH_HOME in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import keyring
+import pytest
+from typer.testing import CliRunner
+
+from dlwatch.cli.app import app
+from tests.conftest import recorded
+
+PASSWORD = "pa55-word-never-stored-in-files"
+QB = "http://127.0.0.1:8080/api/v2"
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    return run
+
+
+def qbit_ok(httpx_mock) -> None:
+    httpx_mock.add_response(
+        url=f"{QB}/auth/login", method="POST", **recorded("qbittorrent/auth_login_ok.json").response_kwargs()
+    )
+    httpx_mock.add_response(url=f"{QB}/app/version", text="v4.5.2")
+    httpx_mock.add_response(url=f"{QB}/app/webapiVersion", text="2.8.19")
+
+
+def add_qbit(cli, name="qb", *extra):
+    return cli(
+        "client",
+        "add",
+        name,
+        "--type",
+        "qbittorrent",
+        "--host",
+        "127.0.0.1",
+        "-u",
+        "dlw",
+        "--password-stdin",
+        *extra,
+        input=PASSWORD + "\n",
+    )
+
+
+def test_add_tests_first_then_keeps_the_secret_only_in_the_keyring(cli, httpx_mock, memory_keyring, dlwatch_home):
+    qbit_ok(httpx_mock)
+    result = add_qbit(cli)
+    assert result.exit_code == 0, result.output
+    assert "added qb: qBittorrent v4.5.2, API 2.8.19" in result.output
+    assert httpx_mock.get_requests()[0].content == f"username=dlw&password={PASSWORD}".encode()
+    assert list(memory_keyring.store.values()) == [PASSWORD]
+    for path in dlwatch_home.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    listed = cli("client", "list", "--json")
+    assert PASSWORD not in listed.output
+    [entry] = json.loads(listed.output)
+    assert (entry["name"], entry["port"], entry["secret"]) == ("qb", 8080, "keyring")
+
+
+def test_add_of_an_unreachable_client_saves_nothing(cli, httpx_mock, memory_keyring):
+    httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"))
+    result = add_qbit(cli)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: qb: cannot connect to http://127.0.0.1:8080")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert memory_keyring.store == {}
+    assert json.loads(cli("client", "list", "--json").output) == []
+
+
+def test_rejected_credentials_name_the_fix(cli, httpx_mock):
+    httpx_mock.add_response(url=f"{QB}/auth/login", method="POST", text="Fails.")
+    result = add_qbit(cli)
+    assert result.exit_code == 1
+    assert "rejected the username or password" in result.output
+    assert "dlwatch client edit qb --password-stdin" in result.output
+
+
+def test_no_test_saves_without_connecting(cli):
+    result = add_qbit(cli, "qb", "--no-test", "--category", "tv", "--priority", "3")
+    assert result.exit_code == 0
+    assert "not tested" in result.output
+    shown = json.loads(cli("client", "show", "qb", "--json").output)
+    assert (shown["category"], shown["priority"], shown["enabled"]) == ("tv", 3, True)
+
+
+def test_per_type_defaults(cli):
+    cli("client", "add", "tr", "--type", "transmission", "--host", "nas", "--no-test")
+    cli("client", "add", "sab", "--type", "sabnzbd", "--host", "nas", "--no-test")
+    shown = {c["name"]: c for c in json.loads(cli("client", "list", "--json").output)}
+    assert (shown["tr"]["port"], shown["tr"]["url_base"]) == (9091, "/transmission")
+    assert (shown["sab"]["port"], shown["sab"]["url_base"]) == (8080, "")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["client", "add", "s", "--type", "sabnzbd", "--host", "h", "--password-stdin"], "use --api-key-stdin"),
+        (["client", "add", "s", "--type", "rtorrent", "--host", "h"], "unknown client type 'rtorrent'"),
+        (["client", "add", "s", "--type", "nzbget", "--host", "http://h/x"], "--url-base"),
+        (["client", "add", "s", "--type", "nzbget", "--host", "h", "--port", "70000"], "--port"),
+        (["client", "edit", "nope", "--port", "1"], "no client named 'nope'"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(cli, args, words):
+    result = cli(*args, input="x\n")
+    assert result.exit_code != 0
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_duplicate_name_is_refused(cli):
+    add_qbit(cli, "qb", "--no-test")
+    result = add_qbit(cli, "qb", "--no-test")
+    assert result.exit_code == 2
+    assert "exists already" in result.output
+
+
+def test_edit_renames_and_keeps_the_secret_then_remove_deletes_it(cli, memory_keyring):
+    add_qbit(cli, "qb", "--no-test")
+    result = cli("client", "edit", "qb", "--name", "seedbox", "--port", "9090", "--no-test")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(cli("client", "show", "seedbox", "--json").output)
+    assert shown["port"] == 9090 and shown["secret"] == "keyring"
+    assert cli("client", "remove", "seedbox").exit_code == 0
+    assert memory_keyring.store == {}
+    assert cli("client", "show", "seedbox").exit_code == 1
+
+
+def test_edit_with_nothing_to_change(cli):
+    add_qbit(cli, "qb", "--no-test")
+    result = cli("client", "edit", "qb")
+    assert result.exit_code == 2 and "nothing to change" in result.output
+
+
+def test_client_test_reports_each_client_and_goes_on_after_a_failure(cli, httpx_mock):
+    add_qbit(cli, "down", "--no-test", "--priority", "9")
+    add_qbit(cli, "qb", "--no-test")
+    cli("client", "edit", "down", "--port", "8081", "--no-test")
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url="http://127.0.0.1:8081/api/v2/auth/login")
+    qbit_ok(httpx_mock)
+    result = cli("client", "test", "--json")
+    assert result.exit_code == 1
+    report = {r["name"]: r for r in json.loads(result.output)}
+    assert report["down"]["ok"] is False and "cannot connect" in report["down"]["error"]
+    assert report["qb"]["ok"] is True and report["qb"]["version"] == "v4.5.2"
+
+
+def test_without_a_keyring_the_error_names_the_fix(cli, monkeypatch):
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())
+    result = add_qbit(cli, "my nas", "--no-test")
+    assert result.exit_code == 1
+    assert "no OS keyring" in result.output and "DLWATCH_MY_NAS_PASSWORD" in result.output
+    assert json.loads(cli("client", "list", "--json").output) == []
+
+
+def test_environment_override_replaces_the_keyring(cli, httpx_mock, monkeypatch):
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())
+    monkeypatch.setenv("DLWATCH_QB_PASSWORD", PASSWORD)
+    assert add_qbit(cli, "qb", "--no-test").exit_code == 0
+    qbit_ok(httpx_mock)
+    result = cli("client", "test", "qb")
+    assert result.exit_code == 0, result.output
+    assert httpx_mock.get_requests()[0].content == f"username=dlw&password={PASSWORD}".encode()
+    assert "environment" in cli("client", "show", "qb").output
+
+
+def test_types_lists_the_built_ins(cli):
+    rows = {r["type"]: r for r in json.loads(cli("client", "types", "--json").output)}
+    assert rows["sabnzbd"]["secret"] == "api_key" and rows["nzbget"]["default_port"] == 6789
+
+
+def test_config_init_show_and_bad_toml(cli, dlwatch_home):
+    assert cli("config", "init").exit_code == 0
+    assert (dlwatch_home / "config.toml").exists()
+    assert cli("config", "init").exit_code == 1
+    shown = json.loads(cli("config", "show", "--json").output)
+    assert shown["poll_interval"] == 30.0 and shown["request_timeout"] == 10.0
+    (dlwatch_home / "config.toml").write_text("[poll\ninterval = ")
+    result = cli("config", "show")
+    assert result.exit_code == 1 and "not valid TOML" in result.output
+
+
+def test_home_option_beats_the_environment(cli, tmp_path):
+    result = cli("--home", str(tmp_path / "elsewhere"), "config", "path")
+    assert str(tmp_path / "elsewhere" / "dlwatch.db") in result.output
+
+
+def test_help_does_not_pay_for_httpx_rich_or_keyring():
+    code = (
+        "import sys; sys.argv = ['dlwatch', '--help']\n"
+        "from dlwatch.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('httpx', 'rich', 'keyring', 'sqlite_utils') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
