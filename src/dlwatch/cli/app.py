@@ -67,10 +67,20 @@ def root(
 
 
 def _register() -> None:
-    from . import client, config_cmd
+    from . import client, config_cmd, downloads
 
     app.add_typer(client.app, name="client")
     app.add_typer(config_cmd.app, name="config")
+    for command in (
+        downloads.send,
+        downloads.track,
+        downloads.status,
+        downloads.watch,
+        downloads.poll,
+        downloads.history,
+        downloads.forget,
+    ):
+        app.command()(command)
 
 
 _register()

@@ -1,0 +1,261 @@
+"""`dlwatch send|track|forget|poll|status|history|watch`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import typer
+
+from ..models import DownloadStatus, Protocol
+from ..store import Attempt, Store
+from .context import AppContext, app_context, print_json, warn
+
+
+def _names(store: Store) -> tuple[dict[str, str], dict[str, str]]:
+    clients = store.list_clients()
+    return {c.id: c.name for c in clients}, {c.id: c.type for c in clients}
+
+
+def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
+    from ..tracker import attempt_record
+
+    names, types = _names(store)
+    return [attempt_record(a, names.get(a.client_id, "(removed)"), types.get(a.client_id)) for a in attempts]
+
+
+def _report_failures(result) -> None:
+    for failure in result.failures:
+        typer.echo(f"error: {failure.client_name}: {failure.error}", err=True)
+
+
+def send(
+    ctx: typer.Context,
+    source: str = typer.Argument(
+        ..., help="http(s) URL of an .nzb/.torrent, a local .nzb/.torrent file, or a magnet link."
+    ),
+    client: str | None = typer.Option(
+        None,
+        "--client",
+        "-c",
+        help="Send to this client [default: the enabled client of the right protocol with the highest priority].",
+    ),
+    protocol: Protocol | None = typer.Option(None, "--protocol", help="Override the detected protocol."),
+    title: str | None = typer.Option(
+        None, "--title", help="Title to record (and give the client, where it takes one)."
+    ),
+    category: str | None = typer.Option(None, "--category", help="Category or label [default: the client's]."),
+    paused: bool = typer.Option(False, "--paused", help="Add it paused."),
+    ref: str | None = typer.Option(
+        None, "--ref", help="An opaque reference of yours, kept with the attempt (e.g. a media id)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the attempt as JSON."),
+) -> None:
+    """Send a download to a client and start tracking it. Prints the attempt id."""
+    from ..sending import send as send_download
+    from ..sources import load_source
+
+    context = app_context(ctx)
+    payload = load_source(source, protocol=protocol, timeout=context.settings.request_timeout * 3)
+    result = send_download(
+        context.store,
+        context.settings,
+        payload,
+        client_name=client,
+        title=title,
+        category=category,
+        paused=paused,
+        ref=ref,
+    )
+    for name, why in result.skipped:
+        warn(f"skipped {name}: {why}")
+    if as_json:
+        print_json(_records(context.store, [result.attempt])[0])
+    else:
+        a = result.attempt
+        typer.echo(f"{a.id}")
+        typer.echo(f"sent {a.title!r} to {result.client.name} (id {a.client_download_id})", err=True)
+
+
+def track(
+    ctx: typer.Context,
+    client: str = typer.Option(..., "--client", "-c", help="The client that has the download."),
+    download_id: str | None = typer.Option(None, "--id", help="The client's id: infohash, nzo_id or NZBID."),
+    title: str | None = typer.Option(None, "--title", help="Find it by title (case and separators ignored)."),
+    ref: str | None = typer.Option(None, "--ref", help="An opaque reference of yours."),
+    as_json: bool = typer.Option(False, "--json", help="Print the attempt as JSON."),
+) -> None:
+    """Adopt a download already in a client (sent by Prowlarr, another app or by hand)."""
+    from ..sending import adopt
+
+    context = app_context(ctx)
+    attempt = adopt(context.store, context.settings, client, download_id=download_id, title=title, ref=ref)
+    if as_json:
+        print_json(_records(context.store, [attempt])[0])
+    else:
+        typer.echo(f"{attempt.id}")
+        typer.echo(f"tracking {attempt.title!r} on {client}: {attempt.status}", err=True)
+
+
+def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., help="Attempt id.")) -> None:
+    """Stop tracking an attempt and delete its history (the download stays in the client)."""
+    from ..sending import forget as forget_attempt
+
+    attempt = forget_attempt(app_context(ctx).store, attempt_id)
+    typer.echo(f"forgot {attempt.id} {attempt.title}")
+
+
+def poll(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Poll once and exit (for cron)."),
+    interval: float | None = typer.Option(
+        None, "--interval", help="Seconds between polls [default: config poll.interval]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print transitions as JSON lines."),
+) -> None:
+    """Poll every client once (--once) or forever; print status changes.
+
+    Exit 0 if every client answered, 1 if any did not (the others are still processed).
+    """
+    from ..tracker import poll as poll_clients
+
+    context = app_context(ctx)
+    every = interval or context.settings.poll_interval
+    while True:
+        result = poll_clients(context.store, context.settings)
+        _print_transitions(context, result, as_json)
+        _report_failures(result)
+        if once:
+            raise typer.Exit(0 if result.ok else 1)
+        time.sleep(every)
+
+
+def _print_transitions(context: AppContext, result, as_json: bool) -> None:
+    from .render import transition_line
+
+    for t in result.transitions:
+        if as_json:
+            record = _records(context.store, [t.attempt])[0]
+            record["previous_status"] = str(t.previous)
+            record["hooks"] = [{"name": h.name, "ok": h.ok, "detail": h.detail} for h in t.hooks]
+            sys.stdout.write(json.dumps(record) + "\n")
+        else:
+            typer.echo(transition_line(t))
+    sys.stdout.flush()
+
+
+def status(
+    ctx: typer.Context,
+    attempt_ids: list[int] | None = typer.Argument(None, help="Attempt ids [default: every active attempt]."),
+    show_all: bool = typer.Option(False, "--all", help="Include finished attempts."),
+    no_refresh: bool = typer.Option(False, "--no-refresh", help="Show the stored state without asking the clients."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+) -> None:
+    """Refresh from the clients, then show the tracked downloads."""
+    context = app_context(ctx)
+    store = context.store
+    ids = attempt_ids or None
+    failures = []
+    if not no_refresh:
+        from ..tracker import poll as poll_clients
+
+        result = poll_clients(store, context.settings, ids)
+        failures = result.failures
+        _report_failures(result)
+    if ids:
+        for attempt_id in ids:
+            store.get_attempt(attempt_id)  # a clear error for an unknown id
+    attempts = store.list_attempts(ids=ids, active_only=not (show_all or ids))
+    if as_json:
+        print_json(_records(store, attempts))
+    elif not attempts:
+        typer.echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
+    elif sys.stdout.isatty():
+        from .context import console
+        from .render import attempts_table
+
+        names, _ = _names(store)
+        console().print(attempts_table(attempts, names, failures))
+    else:
+        from .render import attempt_line
+
+        names, _ = _names(store)
+        for a in attempts:
+            typer.echo(attempt_line(a, names.get(a.client_id, "(removed)")))
+    if failures:
+        raise typer.Exit(1)
+
+
+def history(
+    ctx: typer.Context,
+    attempt_id: int = typer.Argument(..., help="Attempt id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List an attempt's status changes."""
+    store = app_context(ctx).store
+    attempt = store.get_attempt(attempt_id)
+    events = store.events(attempt.id)
+    if as_json:
+        print_json([e.__dict__ for e in events])
+        return
+    typer.echo(f"{attempt.id} {attempt.title}")
+    for e in events:
+        progress = f" {e.progress * 100:.1f}%" if e.progress is not None else ""
+        message = f"  {e.message}" if e.message else ""
+        typer.echo(f"{e.at}  {e.from_status or '-':>14} -> {e.to_status:<14}{progress}{message}")
+
+
+def watch(
+    ctx: typer.Context,
+    attempt_ids: list[int] | None = typer.Argument(None, help="Attempt ids [default: every active attempt]."),
+    interval: float | None = typer.Option(
+        None, "--interval", help="Seconds between refreshes [default: config poll.interval]."
+    ),
+    until_done: bool = typer.Option(
+        False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per status change (JSON Lines)."),
+) -> None:
+    """Follow downloads live: a table in a terminal, status lines otherwise. Ctrl-C stops."""
+    from ..tracker import poll as poll_clients
+
+    context = app_context(ctx)
+    store = context.store
+    every = interval or context.settings.poll_interval
+    ids = attempt_ids or [a.id for a in store.list_attempts(active_only=True)]
+    for attempt_id in ids:
+        store.get_attempt(attempt_id)
+    if not ids:
+        typer.echo("nothing to watch: no active attempts")
+        return
+    live_table = sys.stdout.isatty() and not as_json
+    live = None
+    try:
+        if live_table:
+            from rich.live import Live
+
+            from .context import console
+
+            live = Live(console=console(), auto_refresh=False)
+            live.start()
+        while True:
+            result = poll_clients(store, context.settings, ids)
+            attempts = store.list_attempts(ids=ids)
+            if live is not None:
+                from .render import attempts_table
+
+                names, _ = _names(store)
+                live.update(attempts_table(attempts, names, result.failures), refresh=True)
+            else:
+                _print_transitions(context, result, as_json)
+                _report_failures(result)
+            if until_done and all(a.status.is_final for a in attempts):
+                ok = all(a.status is DownloadStatus.COMPLETED for a in attempts)
+                raise typer.Exit(0 if ok else 1)
+            time.sleep(every)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    finally:
+        if live is not None:
+            live.stop()

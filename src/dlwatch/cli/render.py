@@ -1,0 +1,113 @@
+"""How attempts look in a terminal: the Rich table and plain text lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..models import DownloadStatus
+from ..store import Attempt
+from ..tracker import ClientFailure, Transition
+
+STATUS_STYLE = {
+    DownloadStatus.COMPLETED: "green",
+    DownloadStatus.FAILED: "red",
+    DownloadStatus.MISSING: "red",
+    DownloadStatus.DOWNLOADING: "cyan",
+    DownloadStatus.PAUSED: "yellow",
+    DownloadStatus.STALLED: "yellow",
+    DownloadStatus.POSTPROCESSING: "magenta",
+}
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def human_duration(seconds: int | float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def age(timestamp: str | None) -> str:
+    if not timestamp:
+        return "-"
+    delta = datetime.now(UTC) - datetime.fromisoformat(timestamp)
+    return human_duration(max(0, delta.total_seconds()))
+
+
+def progress_bar(progress: float, width: int = 12) -> str:
+    filled = round(progress * width)
+    return "█" * filled + "░" * (width - filled) + f" {progress * 100:5.1f}%"
+
+
+def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failures: list[ClientFailure] = ()):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(expand=False, caption=_failure_caption(failures), caption_style="red")
+    for column in ("id", "title", "client", "status", "progress", "size", "speed", "ETA", "age"):
+        table.add_column(
+            column, no_wrap=column != "title", justify="right" if column in ("id", "size", "speed") else "left"
+        )
+    for a in attempts:
+        status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
+        title = Text(a.title)
+        if a.error:
+            title.append("\n" + a.error, style="dim")
+        table.add_row(
+            str(a.id),
+            title,
+            client_names.get(a.client_id, "(removed)"),
+            status,
+            progress_bar(a.progress),
+            human_bytes(a.size_bytes),
+            f"{human_bytes(a.download_speed)}/s" if a.download_speed else "-",
+            human_duration(a.eta_seconds),
+            age(a.created_at),
+        )
+    return table
+
+
+def _failure_caption(failures) -> str | None:
+    if not failures:
+        return None
+    return "\n".join(f"{f.client_name}: {f.error} (last known state shown)" for f in failures)
+
+
+def transition_line(t: Transition) -> str:
+    a = t.attempt
+    line = f"{a.id} {a.title}: {t.previous} -> {a.status} ({t.client_name})"
+    if a.status is DownloadStatus.COMPLETED and a.raw_file_path:
+        line += f" at {a.raw_file_path}"
+    elif a.error and a.status in (DownloadStatus.FAILED, DownloadStatus.MISSING):
+        line += f": {a.error}"
+    for hook in t.hooks:
+        if not hook.ok:
+            line += f" [hook {hook.name} failed: {hook.detail}]"
+    return line
+
+
+def attempt_line(a: Attempt, client_name: str) -> str:
+    parts = [f"{a.id}", a.title, client_name, str(a.status), f"{a.progress * 100:.1f}%"]
+    if a.eta_seconds is not None:
+        parts.append(f"ETA {human_duration(a.eta_seconds)}")
+    if a.raw_file_path:
+        parts.append(a.raw_file_path)
+    if a.error:
+        parts.append(a.error)
+    return "  ".join(parts)
