@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..models import DownloadStatus, Protocol
-from ..store import Attempt, Store
 from .context import AppContext, app_context, print_json, warn
+
+if TYPE_CHECKING:
+    from ..store import Attempt, Store
 
 
 def _names(store: Store) -> tuple[dict[str, str], dict[str, str]]:
