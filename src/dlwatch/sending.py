@@ -107,15 +107,22 @@ def adopt(
     if bool(download_id) == bool(title):
         raise UsageError("give exactly one of --id or --title")
     client = store.get_client(client_name)
+    tracked = [a for a in store.list_attempts(client_id=client.id) if a.client_download_id]
+
+    def refuse_if_tracked(answers_to) -> None:
+        for existing in tracked:
+            if answers_to(existing.client_download_id):
+                raise UsageError(f"already tracked as attempt {existing.id}")
+
+    if download_id:  # known before asking the client
+        refuse_if_tracked(lambda known: known.lower() == download_id.lower())
     with open_adapter(client, settings.request_timeout) as adapter:
         try:
             item = _find(adapter, download_id, title)
         except ClientError as exc:
             exc.for_client(client.name)
             raise
-    for existing in store.list_attempts(client_id=client.id):
-        if existing.client_download_id and item.answers_to(existing.client_download_id):
-            raise UsageError(f"already tracked as attempt {existing.id}")
+    refuse_if_tracked(item.answers_to)
     stamp = now_iso()
     attempt = Attempt(
         id=0,

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .clients import open_adapter
 from .config import Settings
@@ -19,6 +20,9 @@ from .hooks import HookOutcome, hooks_for, run_hook
 from .matching import find_by_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
 from .store import Attempt, Store, now_iso
+
+if TYPE_CHECKING:
+    from .adapters.base import ClientAdapter
 
 
 @dataclass
@@ -45,17 +49,45 @@ class PollResult:
         return not self.failures
 
 
-def lookup(client: ClientConfig, attempts: list[Attempt], timeout: float) -> dict[int, DownloadItem]:
+class Sessions:
+    """Adapters kept across poll cycles, so `watch` and `poll` log in once, not on every cycle
+    (a qBittorrent login per cycle can evict other WebUI sessions)."""
+
+    def __init__(self) -> None:
+        self._adapters: dict[str, tuple[str, ClientAdapter]] = {}
+
+    def get(self, client: ClientConfig, timeout: float) -> ClientAdapter:
+        kept = self._adapters.get(client.id)
+        if kept and kept[0] == client.updated_at:
+            return kept[1]
+        if kept:
+            kept[1].close()
+        adapter = open_adapter(client, timeout)
+        self._adapters[client.id] = (client.updated_at, adapter)
+        return adapter
+
+    def close(self) -> None:
+        for _, adapter in self._adapters.values():
+            adapter.close()
+        self._adapters.clear()
+
+    def __enter__(self) -> Sessions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def lookup(adapter: ClientAdapter, attempts: list[Attempt]) -> dict[int, DownloadItem]:
     """Ask one client about its tracked attempts; the items found, by attempt id. Raises on failure."""
-    with open_adapter(client, timeout) as adapter:
-        ids = [i for a in attempts if a.client_download_id for i in (a.client_download_id, *a.alt_ids)]
-        need_titles = any(not a.client_download_id for a in attempts)
-        items = adapter.list_downloads(None if need_titles or not adapter.can_filter_ids else ids)
-        found = _match(attempts, items)
-        unfound = [a.client_download_id for a in attempts if a.id not in found and a.client_download_id]
-        if unfound:
-            found.update({k: v for k, v in _match(attempts, adapter.list_finished(unfound)).items() if k not in found})
-        return found
+    ids = [i for a in attempts if a.client_download_id for i in (a.client_download_id, *a.alt_ids)]
+    need_titles = any(not a.client_download_id for a in attempts)
+    items = adapter.list_downloads(None if need_titles or not adapter.can_filter_ids else ids)
+    found = _match(attempts, items)
+    unfound = [a.client_download_id for a in attempts if a.id not in found and a.client_download_id]
+    if unfound:
+        found.update({k: v for k, v in _match(attempts, adapter.list_finished(unfound)).items() if k not in found})
+    return found
 
 
 def _match(attempts: Iterable[Attempt], items: list[DownloadItem]) -> dict[int, DownloadItem]:
@@ -100,7 +132,13 @@ def mark_missing(attempt: Attempt) -> None:
     attempt.error = "no longer in the client, and no history entry says how it ended"
 
 
-def poll(store: Store, settings: Settings, attempt_ids: Iterable[int] | None = None) -> PollResult:
+def poll(
+    store: Store, settings: Settings, attempt_ids: Iterable[int] | None = None, sessions: Sessions | None = None
+) -> PollResult:
+    """One cycle. Pass `sessions` to keep client logins across cycles; without it they end here."""
+    if sessions is None:
+        with Sessions() as own:
+            return poll(store, settings, attempt_ids, own)
     ids = list(attempt_ids) if attempt_ids is not None else None
     attempts = [a for a in store.list_attempts(ids=ids) if not a.status.is_final]
     by_client: dict[str, list[Attempt]] = defaultdict(list)
@@ -119,7 +157,7 @@ def poll(store: Store, settings: Settings, attempt_ids: Iterable[int] | None = N
 
     def ask(client: ClientConfig) -> dict[int, DownloadItem] | DlwatchError:
         try:
-            return lookup(client, by_client[client.id], settings.request_timeout)
+            return lookup(sessions.get(client, settings.request_timeout), by_client[client.id])
         except DlwatchError as exc:
             return exc
 

@@ -121,17 +121,19 @@ def poll(
 
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
+    from ..tracker import Sessions
     from ..tracker import poll as poll_clients
 
     context = app_context(ctx)
     every = interval or context.settings.poll_interval
-    while True:
-        result = poll_clients(context.store, context.settings)
-        _print_transitions(context, result, as_json)
-        _report_failures(result)
-        if once:
-            raise typer.Exit(0 if result.ok else 1)
-        time.sleep(every)
+    with Sessions() as sessions:
+        while True:
+            result = poll_clients(context.store, context.settings, sessions=sessions)
+            _print_transitions(context, result, as_json)
+            _report_failures(result)
+            if once:
+                raise typer.Exit(0 if result.ok else 1)
+            time.sleep(every)
 
 
 def _print_transitions(context: AppContext, result, as_json: bool) -> None:
@@ -221,6 +223,7 @@ def watch(
     as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per status change (JSON Lines)."),
 ) -> None:
     """Follow downloads live: a table in a terminal, status lines otherwise. Ctrl-C stops."""
+    from ..tracker import Sessions
     from ..tracker import poll as poll_clients
 
     context = app_context(ctx)
@@ -234,6 +237,7 @@ def watch(
         return
     live_table = sys.stdout.isatty() and not as_json
     live = None
+    sessions = Sessions()
     try:
         if live_table:
             from rich.live import Live
@@ -243,7 +247,7 @@ def watch(
             live = Live(console=console(), auto_refresh=False)
             live.start()
         while True:
-            result = poll_clients(store, context.settings, ids)
+            result = poll_clients(store, context.settings, ids, sessions)
             attempts = store.list_attempts(ids=ids)
             if live is not None:
                 from .render import attempts_table
@@ -260,5 +264,6 @@ def watch(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     finally:
+        sessions.close()
         if live is not None:
             live.stop()

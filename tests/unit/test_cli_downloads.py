@@ -1,0 +1,154 @@
+"""send / status / poll / watch / history / track / forget through the CLI, with recorded responses."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from dlwatch.cli.app import app
+from tests.conftest import fixture_body, recorded
+
+TR = "http://127.0.0.1:9091/transmission/rpc"
+TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
+MAGNET = f"magnet:?xt=urn:btih:{TR_HASH}&dn=dlw-qb2tr-50d955.bin"
+
+STATUS_SCHEMA = {
+    "id", "title", "client", "client_type", "protocol", "client_download_id", "status", "progress", "size_bytes",
+    "remaining_bytes", "download_speed", "eta_seconds", "raw_file_path", "error", "ref", "created_at", "updated_at",
+    "completed_at", "category", "raw_state",
+}  # fmt: skip
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+    return lambda *args, input=None: runner.invoke(app, list(args), input=input)
+
+
+@pytest.fixture
+def tr_client(cli):
+    assert (
+        cli(
+            "client",
+            "add",
+            "tr",
+            "--type",
+            "transmission",
+            "--host",
+            "127.0.0.1",
+            "-u",
+            "dlw",
+            "--password-stdin",
+            "--no-test",
+            input="pw\n",
+        ).exit_code
+        == 0
+    )
+
+
+def transmission(httpx_mock, listings):
+    replies = iter(listings)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        method = json.loads(request.content)["method"]
+        if method == "session-get":
+            return httpx.Response(200, json=fixture_body("transmission/session_get.json"))
+        if method == "torrent-add":
+            return httpx.Response(200, json=fixture_body("transmission/add_torrent_download.json"))
+        reply = next(replies)
+        return reply if isinstance(reply, httpx.Response) else httpx.Response(200, json=reply)
+
+    httpx_mock.add_callback(handler, url=TR, is_reusable=True)
+
+
+def test_send_prints_the_attempt_id_and_json_has_the_documented_schema(cli, tr_client, httpx_mock):
+    transmission(httpx_mock, [])
+    result = cli("send", MAGNET, "--ref", "movie:42")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1"
+    result = cli("send", MAGNET, "--json")
+    record = json.loads(result.stdout)
+    assert set(record) == STATUS_SCHEMA
+    assert (record["client"], record["client_type"], record["client_download_id"]) == ("tr", "transmission", TR_HASH)
+
+
+def test_poll_once_prints_transitions_then_status_shows_the_end(cli, tr_client, httpx_mock):
+    transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    result = cli("poll", "--once", "--json")
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.strip().splitlines()
+    event = json.loads(line)
+    assert (event["previous_status"], event["status"]) == ("queued", "completed")
+    assert event["raw_file_path"].endswith("/dlw-qb2tr-50d955.bin")
+    status = json.loads(cli("status", "--all", "--no-refresh", "--json").stdout)
+    assert [s["status"] for s in status] == ["completed"]
+    assert json.loads(cli("status", "--no-refresh", "--json").stdout) == []  # active only by default
+    history = cli("history", "1")
+    assert "queued -> completed" in history.stdout
+
+
+def test_poll_once_exits_1_when_a_client_is_down_and_keeps_the_last_state(cli, tr_client, httpx_mock):
+    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    cli("send", MAGNET)
+    assert cli("poll", "--once").exit_code == 0
+    httpx_mock.reset()
+    httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"), is_reusable=True)
+    result = cli("poll", "--once")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: tr: cannot connect to http://127.0.0.1:9091")
+    assert json.loads(cli("status", "--no-refresh", "--json").stdout)[0]["status"] == "paused"
+
+
+def test_watch_until_done_exit_codes(cli, tr_client, httpx_mock):
+    transmission(
+        httpx_mock,
+        [fixture_body("transmission/list_paused.json"), fixture_body("transmission/list_error_missing_data.json")],
+    )
+    cli("send", MAGNET)
+    result = cli("watch", "--until-done", "--interval", "0.01")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "1 dlw-qb2tr-50d955.bin: queued -> paused (tr)",
+        "1 dlw-qb2tr-50d955.bin: paused -> failed (tr): No data found! Ensure your drives are connected or use "
+        '"Set Location". To re-download, remove the torrent and re-add it.',
+    ]
+
+
+def test_watch_json_streams_one_object_per_event(cli, tr_client, httpx_mock):
+    transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    result = cli("watch", "1", "--until-done", "--json", "--interval", "0.01")
+    assert result.exit_code == 0
+    assert [json.loads(line)["status"] for line in result.stdout.splitlines()] == ["completed"]
+
+
+def test_track_forget_and_unknown_attempts(cli, tr_client, httpx_mock):
+    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    result = cli("track", "--client", "tr", "--id", TR_HASH.upper())
+    assert result.exit_code == 0, result.output
+    assert cli("track", "--client", "tr", "--id", TR_HASH).exit_code == 2  # already tracked
+    assert "forgot 1" in cli("forget", "1").stdout
+    missing = cli("history", "1")
+    assert missing.exit_code == 1 and "no download attempt 1" in missing.stderr
+    assert cli("track", "--client", "tr").exit_code == 2  # neither --id nor --title
+
+
+def test_send_to_a_client_of_the_wrong_protocol(cli, tr_client, tmp_path):
+    nzb = tmp_path / "x.nzb"
+    nzb.write_bytes(b"<nzb/>")
+    result = cli("send", str(nzb), "--client", "tr")
+    assert result.exit_code == 2 and "tr is a torrent client" in result.stderr
+
+
+def test_status_refresh_uses_recorded_qbittorrent(cli, httpx_mock):
+    cli("client", "add", "qb", "--type", "qbittorrent", "--host", "127.0.0.1", "--no-test")
+    httpx_mock.add_response(url="http://127.0.0.1:8080/api/v2/torrents/add", method="POST", text="Ok.")
+    cli("send", "magnet:?xt=urn:btih:ed53c3c11edb5f5251c444e9870f44c769111050")
+    httpx_mock.add_response(**recorded("qbittorrent/list_downloading.json").response_kwargs())
+    result = cli("status")
+    assert result.exit_code == 0
+    assert "downloading" in result.stdout and "15.1%" in result.stdout

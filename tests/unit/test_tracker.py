@@ -1,0 +1,287 @@
+"""Send → poll → completed/failed/missing, per client, replaying responses recorded from the real programs."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from dlwatch import clients as core
+from dlwatch.config import Hooks, PathMapping, Settings
+from dlwatch.errors import DlwatchError
+from dlwatch.models import DownloadStatus, Protocol, Secret
+from dlwatch.sending import adopt, send
+from dlwatch.sources import Payload, load_source
+from dlwatch.store import Store
+from dlwatch.tracker import Sessions, poll
+from tests.conftest import fixture_body, recorded
+
+QB = "http://127.0.0.1:8080/api/v2"
+SAB = "http://127.0.0.1:8090/api"
+NZBGET = "http://127.0.0.1:6789/jsonrpc"
+TR = "http://127.0.0.1:9091/transmission/rpc"
+HASH = "ed53c3c11edb5f5251c444e9870f44c769111050"
+TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
+MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=dlw-tr2qb-dbb783.bin"
+
+
+@pytest.fixture
+def store(dlwatch_home) -> Store:
+    store = Store(dlwatch_home / "dlwatch.db")
+    yield store
+    store.close()
+
+
+def add(store, name, type_name, port, *, priority=0, secret="pw", username="dlw"):
+    client = core.new_client(
+        name=name, type_name=type_name, host="127.0.0.1", port=port, priority=priority, username=username
+    )
+    core.add_client(store, client, Secret(secret), test=False, timeout=5)
+    return client
+
+
+def qbit_login(httpx_mock, port=8080):
+    httpx_mock.add_response(
+        url=f"http://127.0.0.1:{port}/api/v2/auth/login",
+        method="POST",
+        is_reusable=True,
+        **recorded("qbittorrent/auth_login_ok.json").response_kwargs(),
+    )
+
+
+def info(httpx_mock, fixture, hashes=HASH):
+    httpx_mock.add_response(
+        url=httpx.URL(f"{QB}/torrents/info", params={"hashes": hashes}), **recorded(fixture).response_kwargs()
+    )
+
+
+def test_qbittorrent_send_downloading_completed_with_mapped_path_and_one_hook(httpx_mock, store, tmp_path):
+    add(store, "qb", "qbittorrent", 8080)
+    hook_log = tmp_path / "hook.log"
+    settings = Settings(
+        path_mappings=(PathMapping("/srv/dlw/qbittorrent/downloads", "/mnt/media/dl"),),
+        hooks=Hooks(on_complete=f'(cat; echo; echo "$DLWATCH_STATUS $DLWATCH_RAW_FILE_PATH") >> {hook_log}'),
+    )
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(
+        url=f"{QB}/torrents/add", method="POST", **recorded("qbittorrent/add_magnet.json").response_kwargs()
+    )
+    result = send(store, settings, load_source(MAGNET), ref="tvdb:1")
+    attempt = result.attempt
+    assert (attempt.client_download_id, attempt.status, attempt.ref) == (HASH, DownloadStatus.QUEUED, "tvdb:1")
+
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    [t] = poll(store, settings).transitions
+    assert (t.previous, t.attempt.status) == (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING)
+    assert 0 < t.attempt.progress < 1 and t.attempt.eta_seconds == 190
+
+    info(httpx_mock, "qbittorrent/list_completed.json")
+    [t] = poll(store, settings).transitions
+    done = store.get_attempt(attempt.id)
+    assert done.status is DownloadStatus.COMPLETED and done.completed_at
+    assert done.raw_file_path == "/mnt/media/dl/dlw-tr2qb-dbb783.bin"
+    assert [h.ok for h in t.hooks] == [True]
+
+    assert poll(store, settings).transitions == []  # final: not polled again, the hook ran once
+    lines = hook_log.read_text().strip().splitlines()
+    assert json.loads(lines[0])["id"] == attempt.id
+    assert lines[1] == "completed /mnt/media/dl/dlw-tr2qb-dbb783.bin"
+    assert [e.to_status for e in store.events(attempt.id)] == ["queued", "downloading", "completed"]
+
+
+def sab_url(**params):
+    return httpx.URL(SAB, params={**params, "output": "json", "apikey": "pw"})
+
+
+def test_sabnzbd_job_moves_from_queue_to_history(httpx_mock, store, tmp_path):
+    add(store, "sab", "sabnzbd", 8090, username=None)
+    nzb = tmp_path / "dlw-sab-good-224658.nzb"
+    nzb.write_bytes(b"<nzb><file/></nzb>")
+    httpx_mock.add_response(
+        url=sab_url(mode="addfile", nzbname="dlw-sab-good-224658"),
+        method="POST",
+        **recorded("sabnzbd/add_addfile.json").response_kwargs(),
+    )
+    attempt = send(store, Settings(), load_source(str(nzb))).attempt
+    nzo = "SABnzbd_nzo_5r1rzvhy"
+    assert attempt.client_download_id == nzo
+    httpx_mock.add_response(
+        url=sab_url(mode="queue", start="0", limit="0", nzo_ids=nzo),
+        **recorded("sabnzbd/queue_downloading.json").response_kwargs(),
+    )
+    assert poll(store, Settings()).transitions[0].attempt.status is DownloadStatus.DOWNLOADING
+    httpx_mock.add_response(
+        url=sab_url(mode="queue", start="0", limit="0", nzo_ids=nzo),
+        **recorded("sabnzbd/queue_empty.json").response_kwargs(),
+    )
+    httpx_mock.add_response(
+        url=sab_url(mode="history", start="0", limit="1", nzo_ids=nzo),
+        **recorded("sabnzbd/history_completed.json").response_kwargs(),
+    )
+    poll(store, Settings())
+    done = store.get_attempt(attempt.id)
+    assert done.status is DownloadStatus.COMPLETED
+    assert done.raw_file_path == "/srv/dlw/sabnzbd/complete/dlw-sab-good-224658/dlw-sab-good-224658.bin"
+
+
+def test_sabnzbd_failed_job_keeps_the_reason(httpx_mock, store):
+    add(store, "sab", "sabnzbd", 8090, username=None)
+    attempt = adopt_sab(httpx_mock, store, "SABnzbd_nzo_y8cbue1p")
+    httpx_mock.add_response(
+        url=sab_url(mode="queue", start="0", limit="0", nzo_ids="SABnzbd_nzo_y8cbue1p"),
+        **recorded("sabnzbd/queue_empty.json").response_kwargs(),
+    )
+    httpx_mock.add_response(
+        url=sab_url(mode="history", start="0", limit="1", nzo_ids="SABnzbd_nzo_y8cbue1p"),
+        **recorded("sabnzbd/history_failed.json").response_kwargs(),
+    )
+    [t] = poll(store, Settings()).transitions
+    assert t.attempt.status is DownloadStatus.FAILED
+    assert t.attempt.error == "Aborted, cannot be completed - https://sabnzbd.org/not-complete"
+    assert store.events(attempt.id)[-1].message == t.attempt.error
+
+
+def adopt_sab(httpx_mock, store, nzo):
+    body = fixture_body("sabnzbd/queue_downloading.json")
+    body["queue"]["slots"][0]["nzo_id"] = nzo
+    httpx_mock.add_response(url=sab_url(mode="queue", start="0", limit="0", nzo_ids=nzo), json=body)
+    return adopt(store, Settings(), "sab", download_id=nzo)
+
+
+def test_nzbget_health_failure_ends_failed_with_the_reason(httpx_mock, store):
+    add(store, "nzb", "nzbget", 6789)
+    httpx_mock.add_response(url=NZBGET, method="POST", json={"version": "1.1", "id": 1, "result": 2})
+    attempt = send(
+        store, Settings(), Payload(protocol=Protocol.USENET, title="job", content=b"<nzb/>", filename="job.nzb")
+    ).attempt
+    sent = json.loads(httpx_mock.get_requests()[-1].content)
+    assert sent["params"][9] == [["dlwatch", attempt.dlwatch_tag]]
+    httpx_mock.add_response(
+        url=NZBGET,
+        method="POST",
+        match_json={"method": "listgroups", "params": [0], "id": 1},
+        **recorded("nzbget/listgroups_health_failed.json").response_kwargs(),
+    )
+    httpx_mock.add_response(
+        url=NZBGET,
+        method="POST",
+        match_json={"method": "status", "params": [], "id": 1},
+        **recorded("nzbget/status_idle.json").response_kwargs(),
+    )
+    [t] = poll(store, Settings()).transitions
+    assert t.attempt.status is DownloadStatus.FAILED
+    assert t.attempt.error.startswith("health check failed")
+
+
+def transmission(httpx_mock, listings):
+    replies = iter(listings)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        method = json.loads(request.content)["method"]
+        if method == "session-get":
+            return httpx.Response(200, json=fixture_body("transmission/session_get.json"))
+        if method == "torrent-add":
+            return httpx.Response(200, json=fixture_body("transmission/add_torrent_download.json"))
+        return httpx.Response(200, json=next(replies))
+
+    httpx_mock.add_callback(handler, url=TR, is_reusable=True)
+
+
+def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
+    add(store, "tr", "transmission", 9091)
+    transmission(
+        httpx_mock,
+        [fixture_body("transmission/list_paused.json"), {"arguments": {"torrents": []}, "result": "success"}],
+    )
+    attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH)).attempt
+    assert attempt.client_download_id == TR_HASH
+    assert poll(store, Settings()).transitions[0].attempt.status is DownloadStatus.PAUSED
+    [t] = poll(store, Settings()).transitions
+    assert (t.previous, t.attempt.status) == (DownloadStatus.PAUSED, DownloadStatus.MISSING)
+    assert "no longer in the client" in t.attempt.error
+
+
+def test_not_yet_listed_is_not_missing(httpx_mock, store):
+    add(store, "tr", "transmission", 9091)
+    transmission(httpx_mock, [{"arguments": {"torrents": []}, "result": "success"}])
+    send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH))
+    assert poll(store, Settings()).transitions == []
+
+
+def test_a_down_client_is_reported_and_the_other_goes_on(httpx_mock, store):
+    add(store, "tr", "transmission", 9091)
+    add(store, "qb", "qbittorrent", 8080, priority=1)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    qb_attempt = send(store, Settings(), load_source(MAGNET)).attempt
+    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    tr_attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH), client_name="tr").attempt
+    httpx_mock.add_exception(
+        httpx.ConnectError("refused"), url=httpx.URL(f"{QB}/torrents/info", params={"hashes": HASH})
+    )
+    result = poll(store, Settings())
+    assert not result.ok
+    assert [(f.client_name, f.error.split(" to ")[0]) for f in result.failures] == [("qb", "cannot connect")]
+    assert store.get_attempt(tr_attempt.id).status is DownloadStatus.PAUSED
+    assert store.get_attempt(qb_attempt.id).status is DownloadStatus.QUEUED  # last known state kept
+
+
+def test_send_falls_back_to_the_next_client_when_one_is_down(httpx_mock, store):
+    add(store, "down", "qbittorrent", 8081, priority=9)
+    add(store, "qb", "qbittorrent", 8080, priority=1)
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url="http://127.0.0.1:8081/api/v2/auth/login")
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    result = send(store, Settings(), load_source(MAGNET))
+    assert result.client.name == "qb"
+    assert [name for name, _ in result.skipped] == ["down"]
+
+
+def test_send_when_no_client_answers(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    with pytest.raises(DlwatchError, match="no torrent client could be reached"):
+        send(store, Settings(), load_source(MAGNET))
+    assert store.list_attempts() == []
+
+
+def test_failing_and_hanging_hooks_are_reported_not_fatal(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    send(store, Settings(), load_source(MAGNET))
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    settings = Settings(hooks=Hooks(on_change="sleep 5", timeout=0.3))
+    [t] = poll(store, settings).transitions
+    assert [(h.ok, h.detail) for h in t.hooks] == [(False, "stopped after 0.3s")]
+    info(httpx_mock, "qbittorrent/list_completed.json")
+    settings = Settings(hooks=Hooks(on_complete="echo broken >&2; exit 3"))
+    [t] = poll(store, settings).transitions
+    assert [(h.ok, h.detail) for h in t.hooks] == [(False, "exit 3: broken")]
+    assert t.attempt.status is DownloadStatus.COMPLETED
+
+
+def test_sessions_log_in_once_across_cycles(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    send(store, Settings(), load_source(MAGNET))
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    logins_before = len(httpx_mock.get_requests(url=f"{QB}/auth/login"))
+    with Sessions() as sessions:
+        poll(store, Settings(), sessions=sessions)
+        poll(store, Settings(), sessions=sessions)
+    assert len(httpx_mock.get_requests(url=f"{QB}/auth/login")) - logins_before == 1
+
+
+def test_adopt_by_title(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(
+        url=f"{QB}/torrents/info", **recorded("qbittorrent/list_downloading.json").response_kwargs()
+    )
+    attempt = adopt(store, Settings(), "qb", title="DLW TR2QB DBB783", ref="x")
+    assert attempt.client_download_id == HASH and attempt.status is DownloadStatus.DOWNLOADING and attempt.seen
+    assert attempt.raw_file_path is None  # not completed: no path yet
