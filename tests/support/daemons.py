@@ -53,6 +53,12 @@ class Daemon:
     download_dir: Path = field(default_factory=Path)
     peer_port: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+    ready_path: str = "/"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -70,6 +76,12 @@ class Daemon:
         except subprocess.TimeoutExpired:
             os.kill(self.pid, signal.SIGKILL)
             self.process.wait(5)
+
+    def restart(self) -> None:
+        """Start again with the same arguments, port and state dir (after stop())."""
+        self.stop()
+        self.process = _spawn(self.args, self.root / f"{self.kind}.stdout", self.root)
+        _wait_http(self, self.url + self.ready_path)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -118,6 +130,10 @@ def start_transmission(root: Path) -> Daemon:
         "127.0.0.1",
         "--allowed",
         "127.0.0.1",
+        "--bind-address-ipv4",
+        "127.0.0.1",
+        "--bind-address-ipv6",
+        "::1",
         "--auth",
         "--username",
         USERNAME,
@@ -136,8 +152,18 @@ def start_transmission(root: Path) -> Daemon:
         "--log-info",
     ]
     process = _spawn(args, root / "transmission.stdout", root)
-    daemon = Daemon("transmission", port, root, log, process, download_dir=downloads, peer_port=peer_port)
-    _wait_http(daemon, f"http://127.0.0.1:{port}/transmission/rpc")
+    daemon = Daemon(
+        "transmission",
+        port,
+        root,
+        log,
+        process,
+        download_dir=downloads,
+        peer_port=peer_port,
+        args=args,
+        ready_path="/transmission/rpc",
+    )
+    _wait_http(daemon, daemon.url + daemon.ready_path)
     return daemon
 
 
@@ -163,6 +189,9 @@ def start_qbittorrent(root: Path) -> Daemon:
                 "",
                 "[BitTorrent]",
                 f"Session\\Port={peer_port}",
+                "Session\\Interface=lo",
+                "Session\\InterfaceName=lo",
+                "Session\\InterfaceAddress=127.0.0.1",
                 f"Session\\DefaultSavePath={downloads}",
                 "Session\\DHTEnabled=false",
                 "Session\\LSDEnabled=false",
@@ -184,15 +213,20 @@ def start_qbittorrent(root: Path) -> Daemon:
         )
     )
     log = root / "profile" / "qBittorrent" / "data" / "logs" / "qbittorrent.log"
-    process = _spawn(
-        [BINARIES["qbittorrent"], f"--profile={root / 'profile'}", f"--webui-port={port}"],
-        root / "qbittorrent.stdout",
+    args = [BINARIES["qbittorrent"], f"--profile={root / 'profile'}", f"--webui-port={port}"]
+    process = _spawn(args, root / "qbittorrent.stdout", root)
+    daemon = Daemon(
+        "qbittorrent",
+        port,
         root,
+        log,
+        process,
+        download_dir=downloads,
+        peer_port=peer_port,
+        args=args,
+        ready_path="/api/v2/app/version",
     )
-    daemon = Daemon("qbittorrent", port, root, root / "qbittorrent.stdout", process, download_dir=downloads)
-    daemon.peer_port = peer_port
-    daemon.extra["app_log"] = str(log)
-    _wait_http(daemon, f"http://127.0.0.1:{port}/api/v2/app/version")
+    _wait_http(daemon, daemon.url + daemon.ready_path)
     return daemon
 
 
@@ -253,12 +287,12 @@ def start_nzbget(root: Path, *, news_port: int | None = None) -> Daemon:
     lines += [f"{k}={v}" for k, v in overrides.items()]
     conf = root / "nzbget.conf"
     conf.write_text("\n".join(lines) + "\n")
-    process = _spawn(
-        [BINARIES["nzbget"], "-c", str(conf), "-s", "-o", "OutputMode=loggable"], root / "nzbget.stdout", root
+    args = [BINARIES["nzbget"], "-c", str(conf), "-s", "-o", "OutputMode=loggable"]
+    process = _spawn(args, root / "nzbget.stdout", root)
+    daemon = Daemon(
+        "nzbget", port, root, root / "nzbget.log", process, download_dir=root / "dst", args=args, ready_path="/jsonrpc"
     )
-    daemon = Daemon("nzbget", port, root, root / "nzbget.log", process, download_dir=root / "dst")
-    daemon.extra["stdout"] = str(root / "nzbget.stdout")
-    _wait_http(daemon, f"http://127.0.0.1:{port}/jsonrpc")
+    _wait_http(daemon, daemon.url + daemon.ready_path)
     return daemon
 
 

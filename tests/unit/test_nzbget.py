@@ -97,7 +97,7 @@ def test_history_by_id_success_and_failure(httpx_mock, nzbget):
     assert items["3"].status is DownloadStatus.COMPLETED  # SUCCESS/PAR: repaired
     assert items["2"].status is DownloadStatus.FAILED
     assert items["2"].error.startswith("health check failed")
-    assert "72.6%" in items["2"].error
+    assert items["2"].error.endswith("(health 72.6%)")
 
 
 def test_history_lookup_ignores_other_jobs(httpx_mock, nzbget):

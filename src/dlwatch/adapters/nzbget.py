@@ -233,9 +233,8 @@ class NzbgetAdapter(ClientAdapter):
         status = self.map_state(f"history:{raw}")
         size = _int64(entry, "FileSize")
         reason = REASONS.get(raw, raw)
-        health = entry.get("Health")
-        if raw.endswith("/HEALTH") and health is not None and entry.get("CriticalHealth") is not None:
-            reason += f" (health {health / 10:g}%, critical {entry['CriticalHealth'] / 10:g}%)"
+        if raw.endswith("/HEALTH"):
+            reason += _health(entry)
         return DownloadItem(
             client_download_id=str(entry.get("NZBID", entry.get("ID"))),
             title=str(entry.get("Name") or entry.get("NZBName") or ""),
@@ -273,7 +272,12 @@ def _tag(record: dict[str, Any]) -> str | None:
 def _delete_reason(group: dict[str, Any]) -> str:
     kind = group.get("DeleteStatus")
     if kind == "HEALTH":
-        return REASONS["FAILURE/HEALTH"] + (
-            f" (health {group.get('Health', 0) / 10:g}%, critical {group.get('CriticalHealth', 0) / 10:g}%)"
-        )
+        return REASONS["FAILURE/HEALTH"] + _health(group)
     return REASONS.get(f"DELETED/{kind}", f"deleted in NZBGet ({kind})")
+
+
+def _health(record: dict[str, Any]) -> str:
+    # Only the measured health: the CriticalHealth field of a history entry need not be the threshold
+    # the health check used (seen with NZBGet 21: 100% in the field, 85% in its log).
+    health = record.get("Health")
+    return f" (health {health / 10:g}%)" if isinstance(health, int) else ""

@@ -1,0 +1,51 @@
+"""Run the real `dlwatch` command in a throwaway home, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.daemons import Daemon
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Dlwatch:
+    def __init__(self, tmp: Path) -> None:
+        self.home = tmp / "home"
+        self.env = {
+            **os.environ,
+            "DLWATCH_HOME": str(self.home),
+            "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.TestKeyring",
+            "DLWATCH_TEST_KEYRING": str(tmp / "keyring.json"),
+        }
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "dlwatch", *args]
+
+    def __call__(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(*args), input=stdin, capture_output=True, text=True, timeout=timeout,
+                              env=self.env, cwd=ROOT)  # fmt: skip
+
+    def ok(self, *args: str, stdin: str | None = None) -> str:
+        result = self(*args, stdin=stdin)
+        assert result.returncode == 0, f"dlwatch {' '.join(args)} exited {result.returncode}: {result.stderr}"
+        return result.stdout
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env, cwd=ROOT)  # fmt: skip
+
+    def add_client(self, name: str, daemon: Daemon, *extra: str) -> None:
+        self.ok("client", "add", name, "--type", daemon.kind, "--host", "127.0.0.1", "--port", str(daemon.port),
+                "-u", daemon.username, "--password-stdin", *extra, stdin=daemon.password + "\n")  # fmt: skip
+
+    def status(self, attempt_id: int) -> dict:
+        result = self("status", str(attempt_id), "--json")
+        return json.loads(result.stdout)[0]
+
+    def send(self, source: Path | str, *args: str) -> dict:
+        return json.loads(self.ok("send", str(source), "--json", *args))

@@ -1,0 +1,86 @@
+"""What a user would do in a client's own UI (pause, remove, add by hand, limit speed), done through
+the client's API directly, so tests can check how dlwatch sees it."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+
+from .daemons import Daemon
+
+
+@contextlib.contextmanager
+def qbittorrent(daemon: Daemon) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{daemon.url}/api/v2", timeout=10) as client:
+        client.post("/auth/login", data={"username": daemon.username, "password": daemon.password}).raise_for_status()
+        yield client
+
+
+def transmission(daemon: Daemon, method: str, arguments: dict | None = None) -> dict:
+    url = f"{daemon.url}/transmission/rpc"
+    auth = (daemon.username, daemon.password)
+    payload = {"method": method, "arguments": arguments or {}}
+    response = httpx.post(url, json=payload, auth=auth, timeout=10)
+    if response.status_code == 409:
+        headers = {"X-Transmission-Session-Id": response.headers["X-Transmission-Session-Id"]}
+        response = httpx.post(url, json=payload, auth=auth, headers=headers, timeout=10)
+    response.raise_for_status()
+    body = response.json()
+    assert body["result"] == "success", body
+    return body["arguments"]
+
+
+def nzbget(daemon: Daemon, method: str, *params) -> object:
+    response = httpx.post(
+        f"{daemon.url}/jsonrpc", json={"method": method, "params": list(params), "id": 1},
+        auth=(daemon.username, daemon.password), timeout=10,
+    )  # fmt: skip
+    response.raise_for_status()
+    return response.json()["result"]
+
+
+def limit_download(daemon: Daemon, bytes_per_second: int) -> None:
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            client.post("/transfer/setDownloadLimit", data={"limit": str(bytes_per_second)}).raise_for_status()
+    elif daemon.kind == "transmission":
+        kib = max(1, bytes_per_second // 1024)
+        transmission(daemon, "session-set", {"speed-limit-down": kib, "speed-limit-down-enabled": True})
+
+
+def pause(daemon: Daemon, download_id: str) -> None:
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            client.post("/torrents/pause", data={"hashes": download_id}).raise_for_status()
+    elif daemon.kind == "transmission":
+        transmission(daemon, "torrent-stop", {"ids": [download_id]})
+    else:
+        assert nzbget(daemon, "editqueue", "GroupPause", "", [int(download_id)]) is True
+
+
+def remove(daemon: Daemon, download_id: str) -> None:
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            client.post("/torrents/delete", data={"hashes": download_id, "deleteFiles": "true"}).raise_for_status()
+    else:
+        transmission(daemon, "torrent-remove", {"ids": [download_id], "delete-local-data": True})
+
+
+def add_torrent(daemon: Daemon, torrent: bytes) -> None:
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            response = client.post("/torrents/add", files={"torrents": ("by-hand.torrent", torrent)})
+            assert response.text == "Ok.", response.text
+    else:
+        transmission(daemon, "torrent-add", {"metainfo": base64.b64encode(torrent).decode()})
+
+
+def connect_peers(qbittorrent_daemon: Daemon, infohash: str, peer_port: int) -> None:
+    """Ask qBittorrent to connect to a peer on loopback. Called once: a repeated call cancels the
+    pending connection. (Transmission 3.00 does not reach qBittorrent through the tracker alone here.)"""
+    with qbittorrent(qbittorrent_daemon) as client:
+        response = client.post("/torrents/addPeers", data={"hashes": infohash, "peers": f"127.0.0.1:{peer_port}"})
+        response.raise_for_status()
