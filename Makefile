@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test venv clients lint clean
+.PHONY: test demo venv clients lint clean
 
 test: venv clients lint
 	DLWATCH_REQUIRE_REAL_CLIENTS=1 $(BIN)/python -m pytest -q
+
+# `make demo`: real clients on loopback, real downloads sent with dlwatch, the live table to the end.
+demo: venv clients
+	$(BIN)/python scripts/demo.py
 
 venv: $(VENV)/.installed
 

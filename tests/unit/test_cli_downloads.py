@@ -152,3 +152,37 @@ def test_status_refresh_uses_recorded_qbittorrent(cli, httpx_mock):
     result = cli("status")
     assert result.exit_code == 0
     assert "downloading" in result.stdout and "15.1%" in result.stdout
+
+
+def test_table_shows_where_the_files_are_and_why_a_download_failed():
+    from rich.console import Console
+
+    from dlwatch.cli.render import attempts_table
+    from dlwatch.models import DownloadStatus, Protocol
+    from dlwatch.store import Attempt
+
+    done = Attempt(
+        id=1,
+        client_id="c",
+        title="Done",
+        protocol=Protocol.TORRENT,
+        status=DownloadStatus.COMPLETED,
+        created_at="2026-01-01T00:00:00+00:00",
+        updated_at="",
+        progress=1.0,
+        raw_file_path="/media/done.bin",
+    )
+    bad = Attempt(
+        id=2,
+        client_id="c",
+        title="Bad",
+        protocol=Protocol.USENET,
+        status=DownloadStatus.FAILED,
+        created_at="2026-01-01T00:00:00+00:00",
+        updated_at="",
+        error="health check failed",
+    )
+    console = Console(width=160, record=True)
+    console.print(attempts_table([done, bad], {"c": "nas"}))
+    text = console.export_text()
+    assert "/media/done.bin" in text and "health check failed" in text and "100.0%" in text

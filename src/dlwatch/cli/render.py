@@ -67,8 +67,10 @@ def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failur
     for a in attempts:
         status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
         title = Text(a.title)
-        if a.error:
-            title.append("\n" + a.error, style="dim")
+        if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
+            title.append("\n" + a.raw_file_path, style="dim")
+        elif a.error:
+            title.append("\n" + a.error, style="dim red" if a.status.is_final else "dim")
         table.add_row(
             str(a.id),
             title,

@@ -1,0 +1,152 @@
+"""`make demo`: dlwatch doing its job on real download clients, with nothing of yours touched.
+
+Starts Transmission, qBittorrent and NZBGet (Debian packages) on 127.0.0.1 in a temp dir, with a
+local tracker and a local news server; registers them in a throwaway dlwatch home (secrets in a
+throwaway keyring file, never your keyring); sends a torrent each way between the two torrent
+clients and an NZB to NZBGet with `dlwatch send`; shows `dlwatch watch` until all complete; then
+stops everything it started (by pid) and deletes the temp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import by_hand, daemons, nntp, payloads  # noqa: E402
+from tests.support.tracker import Tracker  # noqa: E402
+
+RATE = 2 * 1024 * 1024  # bytes/s, so the table has something to show for a few seconds
+SIZE = 24 * 1024 * 1024
+
+
+def say(text: str) -> None:
+    print(f"\033[1m==> {text}\033[0m", flush=True)
+
+
+class Demo:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.env = {
+            **os.environ,
+            "DLWATCH_HOME": str(tmp / "home"),
+            "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.TestKeyring",
+            "DLWATCH_TEST_KEYRING": str(tmp / "keyring.json"),
+        }
+
+    def dlwatch(self, *args: str, stdin: str | None = None, show: bool = True, capture: bool = True) -> str:
+        if show:
+            print("$ dlwatch " + " ".join(shlex.quote(a) for a in args), flush=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "dlwatch", *args], input=stdin, text=True, env=self.env, cwd=ROOT,
+            capture_output=capture,
+        )  # fmt: skip
+        if capture and show and result.stdout.strip() and "--json" not in args:
+            print(result.stdout.rstrip())
+        if result.returncode != 0 and "--until-done" not in args:
+            raise SystemExit(f"dlwatch {' '.join(args)} failed: {result.stderr if capture else ''}")
+        return result.stdout if capture else str(result.returncode)
+
+    def add(self, name: str, daemon: daemons.Daemon) -> None:
+        self.dlwatch("client", "add", name, "--type", daemon.kind, "--host", "127.0.0.1", "--port",
+                     str(daemon.port), "--username", daemon.username, "--password-stdin",
+                     stdin=daemon.password + "\n")  # fmt: skip
+
+    def send(self, source: Path, *args: str) -> dict:
+        record = json.loads(self.dlwatch("send", str(source), *args, "--json"))
+        print(f"   attempt {record['id']}: {record['title']} -> {record['client']} ({record['client_download_id']})")
+        return record
+
+    def wait_completed(self, attempt_id: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = json.loads(self.dlwatch("status", str(attempt_id), "--json", show=False))[0]
+            if status["status"] == "completed":
+                return
+            time.sleep(0.5)
+        raise SystemExit(f"attempt {attempt_id} did not complete in {timeout:g}s")
+
+
+def main() -> int:
+    missing = [b for kind, b in daemons.BINARIES.items() if not daemons.installed(kind)]
+    if missing:
+        print(f"demo: {', '.join(missing)} not installed (run `make demo`, which installs them)", file=sys.stderr)
+        return 1
+    started: list = []
+    with tempfile.TemporaryDirectory(prefix="dlwatch-demo-") as tmp_name:
+        tmp = Path(tmp_name)
+        demo = Demo(tmp)
+        try:
+            say(f"starting a tracker, a news server and three real clients on 127.0.0.1 in {tmp}")
+            tracker = Tracker().start()
+            news = nntp.NewsServer(delay=0.15).start()
+            started += [tracker, news]
+            tr = daemons.start_transmission(tmp / "transmission")
+            started.append(tr)
+            qb = daemons.start_qbittorrent(tmp / "qbittorrent")
+            started.append(qb)
+            nz = daemons.start_nzbget(tmp / "nzbget", news_port=news.port)
+            started.append(nz)
+            for d in (tr, qb, nz):
+                print(f"   {d.kind}: {d.url} (pid {d.pid})")
+
+            say("registering them with dlwatch (each is tested before it is saved)")
+            demo.add("transmission", tr)
+            demo.add("qbittorrent", qb)
+            demo.add("nzbget", nz)
+
+            say("making payloads: a torrent each way, and an NZB on the news server")
+            a = payloads.make_payload(tr.download_dir, "dlwatch-demo-transmission-to-qbittorrent.bin", SIZE)
+            b = payloads.make_payload(qb.download_dir, "dlwatch-demo-qbittorrent-to-transmission.bin", SIZE)
+            torrents = {}
+            for data in (a, b):
+                path = tmp / f"{data.stem}.torrent"
+                path.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
+                torrents[data] = path
+            posting = news.add(nntp.make_posting("dlwatch-demo-usenet.bin", os.urandom(12 * 1024 * 1024)))
+            nzb = nntp.write_nzb(posting, tmp)
+
+            say("seeding: each torrent goes first to the client that has its data")
+            seeds = [
+                demo.send(torrents[a], "--client", "transmission"),
+                demo.send(torrents[b], "--client", "qbittorrent"),
+            ]
+            for seed in seeds:
+                demo.wait_completed(seed["id"])
+            by_hand.limit_download(qb, RATE)
+            by_hand.limit_download(tr, RATE)
+
+            say("sending the downloads")
+            watched = [
+                demo.send(torrents[a], "--client", "qbittorrent"),
+                demo.send(torrents[b], "--client", "transmission"),
+                demo.send(nzb),
+            ]
+            time.sleep(0.5)
+            for attempt in watched[:2]:
+                by_hand.connect_peers(qb, attempt["client_download_id"], tr.peer_port)
+
+            say("watching until every download is done (Ctrl-C to stop)")
+            code = demo.dlwatch("watch", *(str(w["id"]) for w in watched), "--until-done", "--interval", "1",
+                                capture=False)  # fmt: skip
+            say("final state")
+            demo.dlwatch("status", "--all", capture=False)
+            return int(code)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            say("stopping everything the demo started")
+            for thing in reversed(started):
+                thing.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
