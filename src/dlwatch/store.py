@@ -98,6 +98,16 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["attempt_id"])
 
 
+@migrations()
+def m002_prowlarr(db: sqlite_utils.Database) -> None:
+    # The Prowlarr connection (its API key lives in the keyring) and the last search, so a user can
+    # grab a result by its number.
+    db["prowlarr"].create({"key": str, "url": str, "updated_at": str}, pk="key", not_null={"url"})
+    db["search_results"].create(
+        {"position": int, "release": str, "searched_at": str}, pk="position", not_null={"release", "searched_at"}
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -220,6 +230,29 @@ class Store:
 
     def delete_client(self, client_id: str) -> None:
         self.db["clients"].delete(client_id)
+
+    # -- Prowlarr --------------------------------------------------------------------------------
+
+    def prowlarr_url(self) -> str | None:
+        rows = list(self.db["prowlarr"].rows_where("key = ?", ["default"]))
+        return rows[0]["url"] if rows else None
+
+    def set_prowlarr_url(self, url: str) -> None:
+        self.db["prowlarr"].upsert({"key": "default", "url": url, "updated_at": now_iso()}, pk="key")
+
+    def save_search(self, releases: list[dict[str, Any]]) -> None:
+        stamp = now_iso()
+        with self.db.atomic():
+            self.db["search_results"].delete_where()
+            self.db["search_results"].insert_all(
+                {"position": i, "release": json.dumps(r), "searched_at": stamp} for i, r in enumerate(releases, 1)
+            )
+
+    def search_result(self, position: int) -> dict[str, Any]:
+        rows = list(self.db["search_results"].rows_where("position = ?", [position]))
+        if not rows:
+            raise NotFoundError(f"no search result {position} (run `dlwatch search QUERY` first)")
+        return json.loads(rows[0]["release"])
 
     # -- attempts and events ---------------------------------------------------------------------
 

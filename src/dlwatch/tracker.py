@@ -19,6 +19,7 @@ from .errors import DlwatchError
 from .hooks import HookOutcome, hooks_for, run_hook
 from .matching import find_by_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
+from .registry import adapter_class
 from .store import Attempt, Store, now_iso
 
 if TYPE_CHECKING:
@@ -142,16 +143,22 @@ def poll(
     ids = list(attempt_ids) if attempt_ids is not None else None
     attempts = [a for a in store.list_attempts(ids=ids) if not a.status.is_final]
     by_client: dict[str, list[Attempt]] = defaultdict(list)
+    unassigned = []
     for attempt in attempts:
-        by_client[attempt.client_id].append(attempt)
+        if attempt.client_id:
+            by_client[attempt.client_id].append(attempt)
+        else:
+            unassigned.append(attempt)
     result = PollResult()
-    clients = {}
+    enabled = store.list_clients(enabled_only=True)  # preferred first: it wins an unassigned match
+    for client in enabled:
+        # Sent through Prowlarr, which does not say where: look in every client of its protocol.
+        protocol = adapter_class(client.type).protocol
+        by_client[client.id] += [a for a in unassigned if a.protocol is protocol]
+    clients = {c.id: c for c in enabled if by_client.get(c.id)}
     for client_id in by_client:
-        client = store.client_by_id(client_id)
-        if client is None:
+        if client_id not in clients and store.client_by_id(client_id) is None:
             result.failures.append(ClientFailure(f"(removed client {client_id[:8]})", "the client was removed"))
-        elif client.enabled:
-            clients[client_id] = client
     if not clients:
         return result
 
@@ -171,12 +178,17 @@ def poll(
             result.failures.append(ClientFailure(client.name, message.removeprefix(f"{client.name}: ")))
             continue
         for attempt in by_client[client_id]:
+            if attempt.client_id not in ("", client_id):
+                continue  # an unassigned attempt a preferred client claimed earlier in this cycle
             previous = attempt.status
             item = answer.get(attempt.id)
             if item is not None:
+                attempt.client_id = client_id
                 apply_item(attempt, item, client.name, settings)
-            elif attempt.seen:
+            elif attempt.seen and attempt.client_id == client_id:
                 mark_missing(attempt)
+            else:
+                continue  # not listed yet: the client may still be fetching it
             store.save_attempt(attempt, previous=previous, message=attempt.error)
             if attempt.status is not previous:
                 result.transitions.append(Transition(attempt, previous, client.name))

@@ -74,13 +74,23 @@ CREATE TABLE "events" (
    "message" TEXT
 );
 CREATE INDEX "idx_events_attempt_id"
-    ON "events" ("attempt_id");"""
+    ON "events" ("attempt_id");
+CREATE TABLE "prowlarr" (
+   "key" TEXT PRIMARY KEY,
+   "url" TEXT NOT NULL,
+   "updated_at" TEXT
+);
+CREATE TABLE "search_results" (
+   "position" INTEGER PRIMARY KEY,
+   "release" TEXT NOT NULL,
+   "searched_at" TEXT NOT NULL
+);"""
 
 
 def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
     store = Store(tmp_path / "dlwatch.db")
     assert store.db.schema == LATEST_SCHEMA
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_prowlarr"]
     assert store.db.journal_mode == "wal"
     store.close()
 
@@ -91,7 +101,23 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 1
+    assert len(migrations.applied(again.db)) == 2
+
+
+def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "dlwatch.db")
+    migrations.apply(db, stop_before="m002_prowlarr")
+    db["clients"].insert(
+        {"id": "c1", "name": "old", "type": "nzbget", "host": "h", "port": 6789, "created_at": "t", "updated_at": "t"}
+    )
+    db.close()
+    store = Store(tmp_path / "dlwatch.db")
+    assert store.db.schema == LATEST_SCHEMA
+    assert store.get_client("old").port == 6789
+    store.set_prowlarr_url("http://prowlarr:9696")
+    assert store.prowlarr_url() == "http://prowlarr:9696"
 
 
 def client(name: str, priority: int = 0, enabled: bool = True) -> ClientConfig:

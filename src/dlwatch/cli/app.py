@@ -67,10 +67,13 @@ def root(
 
 
 def _register() -> None:
-    from . import client, config_cmd, downloads
+    from . import client, config_cmd, downloads, prowlarr_cmd
 
     app.add_typer(client.app, name="client")
     app.add_typer(config_cmd.app, name="config")
+    app.add_typer(prowlarr_cmd.app, name="prowlarr")
+    app.command()(prowlarr_cmd.search)
+    app.command()(prowlarr_cmd.grab)
     for command in (
         downloads.send,
         downloads.track,

@@ -272,6 +272,29 @@ def test_cmd(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    from_prowlarr: bool = typer.Option(
+        False, "--from-prowlarr", help="Import the download clients set up in Prowlarr."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be added or updated; change nothing."),
+    secrets_stdin: bool = typer.Option(
+        False, "--secrets-stdin", help="Read secrets from standard input, one `NAME=SECRET` line per client."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import download clients from Prowlarr. Running it again updates them instead of adding twice.
+
+    Prowlarr never returns passwords or API keys: dlwatch asks for each at a hidden prompt, reads them
+    with --secrets-stdin, or imports without and names the clients that still need one."""
+    if not from_prowlarr:
+        raise UsageError("say where to import from: --from-prowlarr")
+    from .prowlarr_cmd import import_from_prowlarr
+
+    import_from_prowlarr(ctx, dry_run, secrets_stdin, as_json)
+
+
 @app.command("types")
 def types_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the client types dlwatch can talk to (built-in and plugins)."""

@@ -23,9 +23,10 @@ def _names(store: Store) -> tuple[dict[str, str], dict[str, str]]:
 
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
     from ..tracker import attempt_record
+    from .render import client_label
 
     names, types = _names(store)
-    return [attempt_record(a, names.get(a.client_id, "(removed)"), types.get(a.client_id)) for a in attempts]
+    return [attempt_record(a, client_label(a, names), types.get(a.client_id)) for a in attempts]
 
 
 def _report_failures(result) -> None:
@@ -183,11 +184,11 @@ def status(
         names, _ = _names(store)
         console().print(attempts_table(attempts, names, failures))
     else:
-        from .render import attempt_line
+        from .render import attempt_line, client_label
 
         names, _ = _names(store)
         for a in attempts:
-            typer.echo(attempt_line(a, names.get(a.client_id, "(removed)")))
+            typer.echo(attempt_line(a, client_label(a, names)))
     if failures:
         raise typer.Exit(1)
 

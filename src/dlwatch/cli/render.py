@@ -19,6 +19,12 @@ STATUS_STYLE = {
 }
 
 
+def client_label(attempt: Attempt, names: dict[str, str]) -> str:
+    if not attempt.client_id:
+        return "(finding)"  # sent through Prowlarr, not yet seen in a client
+    return names.get(attempt.client_id, "(removed)")
+
+
 def human_bytes(value: int | None) -> str:
     if value is None:
         return "-"
@@ -74,7 +80,7 @@ def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failur
         table.add_row(
             str(a.id),
             title,
-            client_names.get(a.client_id, "(removed)"),
+            client_label(a, client_names),
             status,
             progress_bar(a.progress),
             human_bytes(a.size_bytes),

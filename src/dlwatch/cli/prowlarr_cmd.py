@@ -1,0 +1,195 @@
+"""`dlwatch prowlarr set|show|test`, `dlwatch search`, `dlwatch grab`, and importing Prowlarr's clients."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..models import Secret
+from .context import app_context, console, print_json, read_secret_from_stdin, warn
+
+app = typer.Typer(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).", no_args_is_help=True)
+
+
+@app.command("set")
+def set_cmd(
+    ctx: typer.Context,
+    url: str = typer.Option(..., "--url", help="Prowlarr's address, e.g. http://localhost:9696."),
+    api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read the API key from standard input."),
+    no_test: bool = typer.Option(False, "--no-test", help="Save without connecting first."),
+) -> None:
+    """Save Prowlarr's address, and its API key in the OS keyring (Settings > General > API Key)."""
+    from ..releases import set_prowlarr
+
+    context = app_context(ctx)
+    key = None
+    if api_key_stdin:
+        key = Secret(read_secret_from_stdin("API key"))
+    elif sys.stdin.isatty():
+        value = typer.prompt("Prowlarr API key (input hidden, empty keeps the stored one)", hide_input=True,
+                             default="", show_default=False)  # fmt: skip
+        key = Secret(value) if value else None
+    version = set_prowlarr(context.store, url, key, test=not no_test, timeout=context.settings.request_timeout)
+    typer.echo(f"saved Prowlarr at {url}" + (f": Prowlarr {version}" if version else " (not tested)"))
+
+
+@app.command("show")
+def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show the Prowlarr address and where its API key comes from (never the key)."""
+    from .. import secrets as keyring_secrets
+    from ..errors import KeyringUnavailable
+    from ..releases import PROWLARR, prowlarr_key
+
+    url = app_context(ctx).store.prowlarr_url()
+    if keyring_secrets.env_override_present(PROWLARR, keyring_secrets.API_KEY):
+        source = f"environment ({keyring_secrets.env_var(PROWLARR, keyring_secrets.API_KEY)})"
+    else:
+        try:
+            source = "keyring" if prowlarr_key() else "none"
+        except KeyringUnavailable:
+            source = "unknown (no keyring)"
+    if as_json:
+        print_json({"url": url, "api_key": source})
+    else:
+        typer.echo(f"url:     {url or '- (run `dlwatch prowlarr set --url URL`)'}\napi key: {source}")
+
+
+@app.command("test")
+def test_cmd(ctx: typer.Context) -> None:
+    """Connect to Prowlarr and report its version."""
+    from ..releases import open_prowlarr
+
+    context = app_context(ctx)
+    with open_prowlarr(context.store, context.settings) as prowlarr:
+        typer.echo(f"ok Prowlarr {prowlarr.version()} at {prowlarr.url}")
+
+
+def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool, as_json: bool) -> None:
+    from ..releases import import_clients, open_prowlarr
+
+    context = app_context(ctx)
+    with open_prowlarr(context.store, context.settings) as prowlarr:
+        remote = prowlarr.download_clients()
+    given: dict[str, str] = {}
+    if secrets_stdin:
+        for line in sys.stdin.read().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and value:
+                given[name.strip()] = value
+    interactive = sys.stdin.isatty() and not secrets_stdin and not as_json
+
+    def ask_secret(r, kind: str) -> Secret | None:
+        label = "API key" if kind == "api_key" else "password"
+        if r.name in given:
+            return Secret(given[r.name])
+        if interactive:
+            value = typer.prompt(f"{label} for {r.name} (hidden; empty to skip)", hide_input=True, default="",
+                                 show_default=False)  # fmt: skip
+            return Secret(value) if value else None
+        return None
+
+    report = import_clients(context.store, remote, ask_secret, dry_run=dry_run)
+    if as_json:
+        print_json({**report.__dict__, "unsupported": [{"name": n, "implementation": i} for n, i in report.unsupported],
+                    "dry_run": dry_run})  # fmt: skip
+        return
+    verb = "would " if dry_run else ""
+    for name in report.created:
+        typer.echo(f"{verb}add {name}")
+    for name in report.updated:
+        typer.echo(f"{verb}update {name}")
+    for name, implementation in report.unsupported:
+        typer.echo(f"skipped {name}: {implementation} is not supported")
+    if report.needs_secret:
+        warn(
+            "still without a secret (Prowlarr never reveals them): "
+            + ", ".join(report.needs_secret)
+            + "; set each with `dlwatch client edit NAME --password-stdin` (or --api-key-stdin)"
+        )
+    if not dry_run and (report.created or report.updated):
+        typer.echo("now run `dlwatch client test` to check them")
+
+
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="What to look for (Prowlarr tokens such as {ImdbId:tt0133093} work too)."),
+    search_type: str = typer.Option("search", "--type", help="search, tvsearch, movie, music or book."),
+    indexer: list[int] | None = typer.Option(
+        None, "--indexer", help="Prowlarr indexer id (repeatable); -1 all Usenet, -2 all torrent."
+    ),
+    category: list[int] | None = typer.Option(None, "--category", help="Newznab category id (repeatable)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Search through Prowlarr. Send a result with `dlwatch grab N`."""
+    from ..releases import open_prowlarr
+    from ..releases import search as run_search
+
+    context = app_context(ctx)
+    with open_prowlarr(context.store, context.settings) as prowlarr:
+        releases = run_search(context.store, prowlarr, query, search_type=search_type, indexer_ids=indexer,
+                              categories=category, limit=limit)  # fmt: skip
+    if as_json:
+        print_json([{"index": i, **r.to_json()} for i, r in enumerate(releases, 1)])
+        return
+    if not releases:
+        typer.echo("no results")
+        return
+    from rich.table import Table
+
+    from .render import human_bytes, human_duration
+
+    table = Table("#", "title", "indexer", "protocol", "size", "age", "seeders/grabs")
+    for i, r in enumerate(releases, 1):
+        popularity = f"{r.seeders} seeders" if r.protocol == "torrent" else f"{r.grabs or 0} grabs"
+        age = human_duration(r.age_hours * 3600) if r.age_hours is not None else "-"
+        table.add_row(str(i), r.title, r.indexer, str(r.protocol), human_bytes(r.size), age, popularity)
+    console().print(table)
+
+
+def grab(
+    ctx: typer.Context,
+    index: int = typer.Argument(..., help="The number of a result of the last `dlwatch search`."),
+    via_prowlarr: bool = typer.Option(
+        False, "--via-prowlarr", help="Let Prowlarr send it to its own client; dlwatch then finds it by title."
+    ),
+    client: str | None = typer.Option(
+        None, "--client", "-c", help="dlwatch client to send to (not with --via-prowlarr)."
+    ),
+    download_client_id: int | None = typer.Option(
+        None, "--download-client-id", help="With --via-prowlarr: Prowlarr's client id."
+    ),
+    category: str | None = typer.Option(None, "--category", help="Category or label [default: the client's]."),
+    paused: bool = typer.Option(False, "--paused", help="Add it paused."),
+    ref: str | None = typer.Option(None, "--ref", help="An opaque reference of yours."),
+    as_json: bool = typer.Option(False, "--json", help="Print the attempt as JSON."),
+) -> None:
+    """Send a search result. By default dlwatch fetches it through Prowlarr and sends it to its own
+    client, so the exact id is recorded; --via-prowlarr asks Prowlarr to grab it instead."""
+    from ..errors import UsageError
+    from ..releases import grab_via_prowlarr, send_release
+    from .downloads import _records
+
+    context = app_context(ctx)
+    if via_prowlarr:
+        if client or category or paused:
+            raise UsageError("--client, --category and --paused do not go with --via-prowlarr (Prowlarr decides)")
+        attempt = grab_via_prowlarr(
+            context.store, context.settings, index, download_client_id=download_client_id, ref=ref
+        )
+        message = f"Prowlarr grabbed {attempt.title!r}; dlwatch will find it in your clients by title"
+    else:
+        if download_client_id is not None:
+            raise UsageError("--download-client-id goes with --via-prowlarr")
+        result = send_release(context.store, context.settings, index, client_name=client, category=category,
+                              paused=paused, ref=ref)  # fmt: skip
+        for name, why in result.skipped:
+            warn(f"skipped {name}: {why}")
+        attempt = result.attempt
+        message = f"sent {attempt.title!r} to {result.client.name} (id {attempt.client_download_id})"
+    if as_json:
+        print_json(_records(context.store, [attempt])[0])
+    else:
+        typer.echo(f"{attempt.id}")
+        typer.echo(message, err=True)
