@@ -185,3 +185,17 @@ def test_nzbget_downloads_a_real_nzb_and_fails_one_with_missing_articles(nzbget_
     assert files and files[0].read_bytes() == good.data
     assert failed["status"] == "failed"
     assert failed["error"].startswith("health check failed: too many articles are missing")
+
+
+def test_nzbget_job_paused_then_deleted_by_hand(nzbget_with_news, news, tmp_path):
+    cli = Dlwatch(tmp_path)
+    cli.add_client("nzb", nzbget_with_news)
+    posting = news.add(nntp.make_posting(unique("dlw-nzb-pause"), os.urandom(8 * 1024 * 1024)))
+    attempt = cli.send(nntp.write_nzb(posting, tmp_path))
+    by_hand.pause(nzbget_with_news, attempt["client_download_id"])
+    assert wait_for(lambda: cli.status(attempt["id"])["status"] == "paused")
+    assert "-> paused" in cli.ok("history", str(attempt["id"]))
+    by_hand.nzbget(nzbget_with_news, "editqueue", "GroupDelete", "", [int(attempt["client_download_id"])])
+    # NZBGet keeps a deleted job in its history (DELETED/MANUAL): that says how it ended, so not "missing"
+    status = wait_for(lambda: (s := cli.status(attempt["id"]))["status"] == "failed" and s)
+    assert status["error"] == "deleted in NZBGet"
