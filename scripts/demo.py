@@ -46,9 +46,13 @@ class Demo:
         if show:
             print("$ dlwatch " + " ".join(shlex.quote(a) for a in args), flush=True)
         result = subprocess.run(
-            [sys.executable, "-m", "dlwatch", *args], input=stdin, text=True, env=self.env, cwd=ROOT,
+            [sys.executable, "-m", "dlwatch", *args],
+            input=stdin,
+            text=True,
+            env=self.env,
+            cwd=ROOT,
             capture_output=capture,
-        )  # fmt: skip
+        )
         if capture and show and result.stdout.strip() and "--json" not in args:
             print(result.stdout.rstrip())
         if result.returncode != 0 and "--until-done" not in args:
@@ -56,9 +60,21 @@ class Demo:
         return result.stdout if capture else str(result.returncode)
 
     def add(self, name: str, daemon: daemons.Daemon) -> None:
-        self.dlwatch("client", "add", name, "--type", daemon.kind, "--host", "127.0.0.1", "--port",
-                     str(daemon.port), "--username", daemon.username, "--password-stdin",
-                     stdin=daemon.password + "\n")  # fmt: skip
+        self.dlwatch(
+            "client",
+            "add",
+            name,
+            "--type",
+            daemon.kind,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(daemon.port),
+            "--username",
+            daemon.username,
+            "--password-stdin",
+            stdin=daemon.password + "\n",
+        )
 
     def send(self, source: Path, *args: str) -> dict:
         record = json.loads(self.dlwatch("send", str(source), *args, "--json"))
@@ -135,8 +151,9 @@ def main() -> int:
                 by_hand.connect_peers(qb, attempt["client_download_id"], tr.peer_port)
 
             say("watching until every download is done (Ctrl-C to stop)")
-            code = demo.dlwatch("watch", *(str(w["id"]) for w in watched), "--until-done", "--interval", "1",
-                                capture=False)  # fmt: skip
+            code = demo.dlwatch(
+                "watch", *(str(w["id"]) for w in watched), "--until-done", "--interval", "1", capture=False
+            )
             say("final state")
             demo.dlwatch("status", "--all", capture=False)
             return int(code)

@@ -136,8 +136,16 @@ def send_release(
     if not source:
         raise UsageError(f"search result {position} has no download link")
     payload = load_source(source, protocol=release.protocol, timeout=max(30.0, settings.request_timeout))
-    return send(store, settings, payload, client_name=client_name, title=release.title, category=category,
-                paused=paused, ref=ref)  # fmt: skip
+    return send(
+        store,
+        settings,
+        payload,
+        client_name=client_name,
+        title=release.title,
+        category=category,
+        paused=paused,
+        ref=ref,
+    )
 
 
 def grab_via_prowlarr(

@@ -27,8 +27,9 @@ class Dlwatch:
         return [sys.executable, "-m", "dlwatch", *args]
 
     def __call__(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*args), input=stdin, capture_output=True, text=True, timeout=timeout,
-                              env=self.env, cwd=ROOT)  # fmt: skip
+        return subprocess.run(
+            self.argv(*args), input=stdin, capture_output=True, text=True, timeout=timeout, env=self.env, cwd=ROOT
+        )
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
         result = self(*args, stdin=stdin)
@@ -36,12 +37,27 @@ class Dlwatch:
         return result.stdout
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=self.env, cwd=ROOT)  # fmt: skip
+        return subprocess.Popen(
+            self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=ROOT
+        )
 
     def add_client(self, name: str, daemon: Daemon, *extra: str) -> None:
-        self.ok("client", "add", name, "--type", daemon.kind, "--host", "127.0.0.1", "--port", str(daemon.port),
-                "-u", daemon.username, "--password-stdin", *extra, stdin=daemon.password + "\n")  # fmt: skip
+        self.ok(
+            "client",
+            "add",
+            name,
+            "--type",
+            daemon.kind,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(daemon.port),
+            "-u",
+            daemon.username,
+            "--password-stdin",
+            *extra,
+            stdin=daemon.password + "\n",
+        )
 
     def status(self, attempt_id: int) -> dict:
         result = self("status", str(attempt_id), "--json")

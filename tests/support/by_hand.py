@@ -35,9 +35,11 @@ def transmission(daemon: Daemon, method: str, arguments: dict | None = None) -> 
 
 def nzbget(daemon: Daemon, method: str, *params) -> object:
     response = httpx.post(
-        f"{daemon.url}/jsonrpc", json={"method": method, "params": list(params), "id": 1},
-        auth=(daemon.username, daemon.password), timeout=10,
-    )  # fmt: skip
+        f"{daemon.url}/jsonrpc",
+        json={"method": method, "params": list(params), "id": 1},
+        auth=(daemon.username, daemon.password),
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()["result"]
 

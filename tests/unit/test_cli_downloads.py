@@ -10,16 +10,33 @@ from typer.testing import CliRunner
 
 from dlwatch.cli.app import app
 from tests.conftest import fixture_body, recorded
+from tests.support.fakes import fake_transmission
 
-TR = "http://127.0.0.1:9091/transmission/rpc"
 TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
 MAGNET = f"magnet:?xt=urn:btih:{TR_HASH}&dn=dlw-qb2tr-50d955.bin"
 
 STATUS_SCHEMA = {
-    "id", "title", "client", "client_type", "protocol", "client_download_id", "status", "progress", "size_bytes",
-    "remaining_bytes", "download_speed", "eta_seconds", "raw_file_path", "error", "ref", "created_at", "updated_at",
-    "completed_at", "category", "raw_state",
-}  # fmt: skip
+    "id",
+    "title",
+    "client",
+    "client_type",
+    "protocol",
+    "client_download_id",
+    "status",
+    "progress",
+    "size_bytes",
+    "remaining_bytes",
+    "download_speed",
+    "eta_seconds",
+    "raw_file_path",
+    "error",
+    "ref",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "category",
+    "raw_state",
+}
 
 
 @pytest.fixture
@@ -49,23 +66,8 @@ def tr_client(cli):
     )
 
 
-def transmission(httpx_mock, listings):
-    replies = iter(listings)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        method = json.loads(request.content)["method"]
-        if method == "session-get":
-            return httpx.Response(200, json=fixture_body("transmission/session_get.json"))
-        if method == "torrent-add":
-            return httpx.Response(200, json=fixture_body("transmission/add_torrent_download.json"))
-        reply = next(replies)
-        return reply if isinstance(reply, httpx.Response) else httpx.Response(200, json=reply)
-
-    httpx_mock.add_callback(handler, url=TR, is_reusable=True)
-
-
 def test_send_prints_the_attempt_id_and_json_has_the_documented_schema(cli, tr_client, httpx_mock):
-    transmission(httpx_mock, [])
+    fake_transmission(httpx_mock, [])
     result = cli("send", MAGNET, "--ref", "movie:42")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "1"
@@ -76,7 +78,7 @@ def test_send_prints_the_attempt_id_and_json_has_the_documented_schema(cli, tr_c
 
 
 def test_poll_once_prints_transitions_then_status_shows_the_end(cli, tr_client, httpx_mock):
-    transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
     cli("send", MAGNET)
     result = cli("poll", "--once", "--json")
     assert result.exit_code == 0, result.output
@@ -92,7 +94,7 @@ def test_poll_once_prints_transitions_then_status_shows_the_end(cli, tr_client, 
 
 
 def test_poll_once_exits_1_when_a_client_is_down_and_keeps_the_last_state(cli, tr_client, httpx_mock):
-    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
     cli("send", MAGNET)
     assert cli("poll", "--once").exit_code == 0
     httpx_mock.reset()
@@ -104,7 +106,7 @@ def test_poll_once_exits_1_when_a_client_is_down_and_keeps_the_last_state(cli, t
 
 
 def test_watch_until_done_exit_codes(cli, tr_client, httpx_mock):
-    transmission(
+    fake_transmission(
         httpx_mock,
         [fixture_body("transmission/list_paused.json"), fixture_body("transmission/list_error_missing_data.json")],
     )
@@ -119,7 +121,7 @@ def test_watch_until_done_exit_codes(cli, tr_client, httpx_mock):
 
 
 def test_watch_json_streams_one_object_per_event(cli, tr_client, httpx_mock):
-    transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
     cli("send", MAGNET)
     result = cli("watch", "1", "--until-done", "--json", "--interval", "0.01")
     assert result.exit_code == 0
@@ -127,7 +129,7 @@ def test_watch_json_streams_one_object_per_event(cli, tr_client, httpx_mock):
 
 
 def test_track_forget_and_unknown_attempts(cli, tr_client, httpx_mock):
-    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
     result = cli("track", "--client", "tr", "--id", TR_HASH.upper())
     assert result.exit_code == 0, result.output
     assert cli("track", "--client", "tr", "--id", TR_HASH).exit_code == 2  # already tracked

@@ -199,8 +199,10 @@ def test_via_prowlarr_an_nzb_is_found_by_title_then_tracked_by_id(cli, searched,
     assert cli("grab", "1", "--via-prowlarr").exit_code == 0
     queue = fixture_body("sabnzbd/queue_downloading.json")
     queue["queue"]["slots"][0]["filename"] = "Big Buck Bunny 2008 1080p BluRay x264-DLW"  # as SABnzbd renamed it
-    httpx_mock.add_response(url=httpx.URL(SAB, params={"mode": "queue", "start": "0", "limit": "0", "output": "json",
-                                                       "apikey": "sabkey"}), json=queue)  # fmt: skip
+    httpx_mock.add_response(
+        url=httpx.URL(SAB, params={"mode": "queue", "start": "0", "limit": "0", "output": "json", "apikey": "sabkey"}),
+        json=queue,
+    )
     status = json.loads(cli("status", "--json").stdout)[0]
     assert (status["client"], status["status"], status["client_download_id"]) == (
         "sab",
@@ -208,12 +210,34 @@ def test_via_prowlarr_an_nzb_is_found_by_title_then_tracked_by_id(cli, searched,
         "SABnzbd_nzo_5r1rzvhy",
     )
     # From now on it is polled by id, like anything dlwatch sent itself
-    httpx_mock.add_response(url=httpx.URL(SAB, params={"mode": "queue", "start": "0", "limit": "0", "output": "json",
-                                                       "apikey": "sabkey", "nzo_ids": "SABnzbd_nzo_5r1rzvhy"}),
-                            **recorded("sabnzbd/queue_empty.json").response_kwargs())  # fmt: skip
-    httpx_mock.add_response(url=httpx.URL(SAB, params={"mode": "history", "start": "0", "limit": "1", "output": "json",
-                                                       "apikey": "sabkey", "nzo_ids": "SABnzbd_nzo_5r1rzvhy"}),
-                            **recorded("sabnzbd/history_completed.json").response_kwargs())  # fmt: skip
+    httpx_mock.add_response(
+        url=httpx.URL(
+            SAB,
+            params={
+                "mode": "queue",
+                "start": "0",
+                "limit": "0",
+                "output": "json",
+                "apikey": "sabkey",
+                "nzo_ids": "SABnzbd_nzo_5r1rzvhy",
+            },
+        ),
+        **recorded("sabnzbd/queue_empty.json").response_kwargs(),
+    )
+    httpx_mock.add_response(
+        url=httpx.URL(
+            SAB,
+            params={
+                "mode": "history",
+                "start": "0",
+                "limit": "1",
+                "output": "json",
+                "apikey": "sabkey",
+                "nzo_ids": "SABnzbd_nzo_5r1rzvhy",
+            },
+        ),
+        **recorded("sabnzbd/history_completed.json").response_kwargs(),
+    )
     assert json.loads(cli("status", "--all", "--json").stdout)[0]["status"] == "completed"
 
 

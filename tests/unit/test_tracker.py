@@ -16,11 +16,11 @@ from dlwatch.sources import Payload, load_source
 from dlwatch.store import Store
 from dlwatch.tracker import Sessions, poll
 from tests.conftest import fixture_body, recorded
+from tests.support.fakes import fake_transmission
 
 QB = "http://127.0.0.1:8080/api/v2"
 SAB = "http://127.0.0.1:8090/api"
 NZBGET = "http://127.0.0.1:6789/jsonrpc"
-TR = "http://127.0.0.1:9091/transmission/rpc"
 HASH = "ed53c3c11edb5f5251c444e9870f44c769111050"
 TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
 MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=dlw-tr2qb-dbb783.bin"
@@ -174,23 +174,9 @@ def test_nzbget_health_failure_ends_failed_with_the_reason(httpx_mock, store):
     assert t.attempt.error.startswith("health check failed")
 
 
-def transmission(httpx_mock, listings):
-    replies = iter(listings)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        method = json.loads(request.content)["method"]
-        if method == "session-get":
-            return httpx.Response(200, json=fixture_body("transmission/session_get.json"))
-        if method == "torrent-add":
-            return httpx.Response(200, json=fixture_body("transmission/add_torrent_download.json"))
-        return httpx.Response(200, json=next(replies))
-
-    httpx_mock.add_callback(handler, url=TR, is_reusable=True)
-
-
 def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
     add(store, "tr", "transmission", 9091)
-    transmission(
+    fake_transmission(
         httpx_mock,
         [fixture_body("transmission/list_paused.json"), {"arguments": {"torrents": []}, "result": "success"}],
     )
@@ -204,7 +190,7 @@ def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
 
 def test_not_yet_listed_is_not_missing(httpx_mock, store):
     add(store, "tr", "transmission", 9091)
-    transmission(httpx_mock, [{"arguments": {"torrents": []}, "result": "success"}])
+    fake_transmission(httpx_mock, [{"arguments": {"torrents": []}, "result": "success"}])
     send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH))
     assert poll(store, Settings()).transitions == []
 
@@ -215,7 +201,7 @@ def test_a_down_client_is_reported_and_the_other_goes_on(httpx_mock, store):
     qbit_login(httpx_mock)
     httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
     qb_attempt = send(store, Settings(), load_source(MAGNET)).attempt
-    transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
     tr_attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH), client_name="tr").attempt
     httpx_mock.add_exception(
         httpx.ConnectError("refused"), url=httpx.URL(f"{QB}/torrents/info", params={"hashes": HASH})

@@ -27,8 +27,12 @@ def set_cmd(
     if api_key_stdin:
         key = Secret(read_secret_from_stdin("API key"))
     elif sys.stdin.isatty():
-        value = typer.prompt("Prowlarr API key (input hidden, empty keeps the stored one)", hide_input=True,
-                             default="", show_default=False)  # fmt: skip
+        value = typer.prompt(
+            "Prowlarr API key (input hidden, empty keeps the stored one)",
+            hide_input=True,
+            default="",
+            show_default=False,
+        )
         key = Secret(value) if value else None
     version = set_prowlarr(context.store, url, key, test=not no_test, timeout=context.settings.request_timeout)
     typer.echo(f"saved Prowlarr at {url}" + (f": Prowlarr {version}" if version else " (not tested)"))
@@ -84,15 +88,21 @@ def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool,
         if r.name in given:
             return Secret(given[r.name])
         if interactive:
-            value = typer.prompt(f"{label} for {r.name} (hidden; empty to skip)", hide_input=True, default="",
-                                 show_default=False)  # fmt: skip
+            value = typer.prompt(
+                f"{label} for {r.name} (hidden; empty to skip)", hide_input=True, default="", show_default=False
+            )
             return Secret(value) if value else None
         return None
 
     report = import_clients(context.store, remote, ask_secret, dry_run=dry_run)
     if as_json:
-        print_json({**report.__dict__, "unsupported": [{"name": n, "implementation": i} for n, i in report.unsupported],
-                    "dry_run": dry_run})  # fmt: skip
+        print_json(
+            {
+                **report.__dict__,
+                "unsupported": [{"name": n, "implementation": i} for n, i in report.unsupported],
+                "dry_run": dry_run,
+            }
+        )
         return
     verb = "would " if dry_run else ""
     for name in report.created:
@@ -128,8 +138,15 @@ def search(
 
     context = app_context(ctx)
     with open_prowlarr(context.store, context.settings) as prowlarr:
-        releases = run_search(context.store, prowlarr, query, search_type=search_type, indexer_ids=indexer,
-                              categories=category, limit=limit)  # fmt: skip
+        releases = run_search(
+            context.store,
+            prowlarr,
+            query,
+            search_type=search_type,
+            indexer_ids=indexer,
+            categories=category,
+            limit=limit,
+        )
     if as_json:
         print_json([{"index": i, **r.to_json()} for i, r in enumerate(releases, 1)])
         return
@@ -182,8 +199,9 @@ def grab(
     else:
         if download_client_id is not None:
             raise UsageError("--download-client-id goes with --via-prowlarr")
-        result = send_release(context.store, context.settings, index, client_name=client, category=category,
-                              paused=paused, ref=ref)  # fmt: skip
+        result = send_release(
+            context.store, context.settings, index, client_name=client, category=category, paused=paused, ref=ref
+        )
         for name, why in result.skipped:
             warn(f"skipped {name}: {why}")
         attempt = result.attempt

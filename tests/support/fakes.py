@@ -1,0 +1,28 @@
+"""Fake client servers for unit tests, answering with responses recorded from the real programs."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.conftest import fixture_body
+
+TRANSMISSION_URL = "http://127.0.0.1:9091/transmission/rpc"
+
+
+def fake_transmission(httpx_mock, listings: list, url: str = TRANSMISSION_URL) -> None:
+    """Transmission 3.00 by RPC method: session-get and torrent-add as recorded, then each torrent-get
+    answered with the next of `listings` (a body, or a whole httpx.Response)."""
+    replies = iter(listings)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        method = json.loads(request.content)["method"]
+        if method == "session-get":
+            return httpx.Response(200, json=fixture_body("transmission/session_get.json"))
+        if method == "torrent-add":
+            return httpx.Response(200, json=fixture_body("transmission/add_torrent_download.json"))
+        reply = next(replies)
+        return reply if isinstance(reply, httpx.Response) else httpx.Response(200, json=reply)
+
+    httpx_mock.add_callback(handler, url=url, is_reusable=True)
