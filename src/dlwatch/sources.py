@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from .errors import DlwatchError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
 from .models import Protocol
 from .torrentmeta import TorrentError, parse_magnet, parse_torrent
 
@@ -123,7 +127,7 @@ def _fetch(url: str, timeout: float) -> tuple[bytes | None, str, str]:
     return content, _filename(response, url), response.headers.get("content-type", "")
 
 
-def _filename(response, url: str) -> str:
+def _filename(response: httpx.Response, url: str) -> str:
     disposition = response.headers.get("content-disposition", "")
     if match := re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", disposition, re.IGNORECASE):
         return Path(unquote(match.group(1))).name

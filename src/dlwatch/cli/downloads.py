@@ -158,7 +158,9 @@ def status(
     no_refresh: bool = typer.Option(False, "--no-refresh", help="Show the stored state without asking the clients."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
-    """Refresh from the clients, then show the tracked downloads."""
+    """Refresh from the clients, then show the tracked downloads.
+
+    Exit 1 if a client could not be asked (its downloads show their last known state)."""
     context = app_context(ctx)
     store = context.store
     ids = attempt_ids or None
