@@ -58,8 +58,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        for name in ("transmission", "qbittorrent", "nzbget", "all_daemons"):
-            value = item.funcargs.get(name) if hasattr(item, "funcargs") else None
-            found = value.values() if isinstance(value, dict) else [value] if value else []
-            for daemon in found:
-                report.sections.append((f"{daemon.kind} log (pid {daemon.pid})", daemon.log_tail()))
+        shown = set()
+        for value in getattr(item, "funcargs", {}).values():
+            for daemon in value.values() if isinstance(value, dict) else [value]:
+                if isinstance(daemon, daemons.Daemon) and daemon.pid not in shown:
+                    shown.add(daemon.pid)
+                    report.sections.append((f"{daemon.kind} log (pid {daemon.pid})", daemon.log_tail()))
