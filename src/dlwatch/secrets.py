@@ -71,3 +71,13 @@ def delete_secret(client_id: str, kind: str) -> None:
 
 def env_override_present(client_name: str, kind: str) -> bool:
     return bool(os.environ.get(env_var(client_name, kind)))
+
+
+def secret_source(owner_id: str, owner_name: str, kind: str) -> str:
+    """Where a secret would come from, for `show` commands: never the secret itself."""
+    if env_override_present(owner_name, kind):
+        return f"environment ({env_var(owner_name, kind)})"
+    try:
+        return "keyring" if get_secret(owner_id, owner_name, kind) else "none"
+    except KeyringUnavailable:
+        return "unknown (no keyring)"

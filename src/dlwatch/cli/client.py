@@ -10,7 +10,7 @@ import typer
 from .. import clients as core
 from .. import registry
 from .. import secrets as keyring_secrets
-from ..errors import KeyringUnavailable, UsageError
+from ..errors import UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from .context import app_context, console, print_json, read_secret_from_stdin, warn
 
@@ -45,13 +45,7 @@ def _client_dict(client: ClientConfig) -> dict:
 
 
 def _secret_source(client: ClientConfig) -> str:
-    kind = core.secret_kind(client)
-    if keyring_secrets.env_override_present(client.name, kind):
-        return f"environment ({keyring_secrets.env_var(client.name, kind)})"
-    try:
-        return "keyring" if core.load_secret(client) else "none"
-    except KeyringUnavailable:
-        return "unknown (no keyring)"
+    return keyring_secrets.secret_source(client.id, client.name, core.secret_kind(client))
 
 
 def _report_version(client: ClientConfig, version: ClientVersion | None, verb: str) -> None:

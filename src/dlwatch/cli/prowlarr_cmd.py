@@ -41,18 +41,11 @@ def set_cmd(
 @app.command("show")
 def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the Prowlarr address and where its API key comes from (never the key)."""
-    from .. import secrets as keyring_secrets
-    from ..errors import KeyringUnavailable
-    from ..releases import PROWLARR, prowlarr_key
+    from ..releases import PROWLARR
+    from ..secrets import API_KEY, secret_source
 
     url = app_context(ctx).store.prowlarr_url()
-    if keyring_secrets.env_override_present(PROWLARR, keyring_secrets.API_KEY):
-        source = f"environment ({keyring_secrets.env_var(PROWLARR, keyring_secrets.API_KEY)})"
-    else:
-        try:
-            source = "keyring" if prowlarr_key() else "none"
-        except KeyringUnavailable:
-            source = "unknown (no keyring)"
+    source = secret_source(PROWLARR, PROWLARR, API_KEY)
     if as_json:
         print_json({"url": url, "api_key": source})
     else:
