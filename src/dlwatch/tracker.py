@@ -31,7 +31,15 @@ class Transition:
     attempt: Attempt
     previous: DownloadStatus
     client_name: str
+    client_type: str
     hooks: list[HookOutcome] = field(default_factory=list)
+
+    def record(self) -> dict:
+        """The attempt's JSON record plus where it came from: hooks' stdin, `watch/poll --json`."""
+        return {
+            **attempt_record(self.attempt, self.client_name, self.client_type),
+            "previous_status": str(self.previous),
+        }
 
 
 @dataclass
@@ -191,8 +199,8 @@ def poll(
                 continue  # not listed yet: the client may still be fetching it
             store.save_attempt(attempt, previous=previous, message=attempt.error)
             if attempt.status is not previous:
-                result.transitions.append(Transition(attempt, previous, client.name))
-    _run_hooks(result.transitions, settings, store)
+                result.transitions.append(Transition(attempt, previous, client.name, client.type))
+    _run_hooks(result.transitions, settings)
     return result
 
 
@@ -222,12 +230,10 @@ def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) 
     }
 
 
-def _run_hooks(transitions: list[Transition], settings: Settings, store: Store) -> None:
+def _run_hooks(transitions: list[Transition], settings: Settings) -> None:
     jobs = []
     for t in transitions:
-        client = store.client_by_id(t.attempt.client_id)
-        record = attempt_record(t.attempt, t.client_name, client.type if client else None)
-        record["previous_status"] = str(t.previous)
+        record = t.record()
         for name, command in hooks_for(settings.hooks, t.attempt.status):
             jobs.append((t, name, command, record))
     if not jobs:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..models import DownloadStatus, Protocol
-from .context import AppContext, app_context, print_json, warn
+from .context import app_context, print_json, warn
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -130,20 +130,19 @@ def poll(
     with Sessions() as sessions:
         while True:
             result = poll_clients(context.store, context.settings, sessions=sessions)
-            _print_transitions(context, result, as_json)
+            _print_transitions(result, as_json)
             _report_failures(result)
             if once:
                 raise typer.Exit(0 if result.ok else 1)
             time.sleep(every)
 
 
-def _print_transitions(context: AppContext, result, as_json: bool) -> None:
+def _print_transitions(result, as_json: bool) -> None:
     from .render import transition_line
 
     for t in result.transitions:
         if as_json:
-            record = _records(context.store, [t.attempt])[0]
-            record["previous_status"] = str(t.previous)
+            record = t.record()
             record["hooks"] = [{"name": h.name, "ok": h.ok, "detail": h.detail} for h in t.hooks]
             sys.stdout.write(json.dumps(record) + "\n")
         else:
@@ -258,7 +257,7 @@ def watch(
                 names, _ = _names(store)
                 live.update(attempts_table(attempts, names, result.failures), refresh=True)
             else:
-                _print_transitions(context, result, as_json)
+                _print_transitions(result, as_json)
                 _report_failures(result)
             if until_done and all(a.status.is_final for a in attempts):
                 ok = all(a.status is DownloadStatus.COMPLETED for a in attempts)
