@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import registry
 from . import secrets as keyring_secrets
 from .errors import ClientError, DlwatchError, KeyringUnavailable, UsageError
-from .models import ClientConfig, ClientVersion, Connection, Secret
+from .models import ClientConfig, ClientVersion, Connection, Protocol, Secret
 
 if TYPE_CHECKING:
     from .adapters.base import ClientAdapter
@@ -34,6 +34,10 @@ def connection_for(client: ClientConfig, secret: Secret | None, timeout: float) 
 
 def secret_kind(client: ClientConfig) -> str:
     return registry.adapter_class(client.type).secret_kind
+
+
+def protocol_of(client: ClientConfig) -> Protocol:
+    return registry.adapter_class(client.type).protocol
 
 
 def load_secret(client: ClientConfig) -> Secret | None:

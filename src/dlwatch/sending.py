@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .clients import open_adapter
+from .clients import open_adapter, protocol_of
 from .config import Settings
 from .errors import CannotConnect, ClientError, DlwatchError, NotFoundError, UsageError
 from .matching import find_by_title
@@ -23,15 +23,12 @@ class SendResult:
 
 
 def candidates(store: Store, protocol: Protocol, client_name: str | None) -> list[ClientConfig]:
-    from .registry import adapter_class
-
     if client_name:
         client = store.get_client(client_name)
-        client_protocol = adapter_class(client.type).protocol
-        if client_protocol is not protocol:
-            raise UsageError(f"{client.name} is a {client_protocol} client; this download is {protocol}")
+        if protocol_of(client) is not protocol:
+            raise UsageError(f"{client.name} is a {protocol_of(client)} client; this download is {protocol}")
         return [client]
-    chosen = [c for c in store.list_clients(enabled_only=True) if adapter_class(c.type).protocol is protocol]
+    chosen = [c for c in store.list_clients(enabled_only=True) if protocol_of(c) is protocol]
     if not chosen:
         raise UsageError(f"no enabled {protocol} client (add one with `dlwatch client add`)")
     return chosen

@@ -13,13 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .clients import open_adapter
+from .clients import open_adapter, protocol_of
 from .config import Settings
 from .errors import DlwatchError
 from .hooks import HookOutcome, hooks_for, run_hook
 from .matching import find_by_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
-from .registry import adapter_class
 from .store import Attempt, Store, now_iso
 
 if TYPE_CHECKING:
@@ -161,8 +160,7 @@ def poll(
     enabled = store.list_clients(enabled_only=True)  # preferred first: it wins an unassigned match
     for client in enabled:
         # Sent through Prowlarr, which does not say where: look in every client of its protocol.
-        protocol = adapter_class(client.type).protocol
-        by_client[client.id] += [a for a in unassigned if a.protocol is protocol]
+        by_client[client.id] += [a for a in unassigned if a.protocol is protocol_of(client)]
     clients = {c.id: c for c in enabled if by_client.get(c.id)}
     for client_id in by_client:
         if client_id not in clients and store.client_by_id(client_id) is None:
