@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.integration.cli import Dlwatch, client_add_args  # noqa: E402
 from tests.support import by_hand, daemons, nntp, payloads  # noqa: E402
 from tests.support.tracker import Tracker  # noqa: E402
 
@@ -34,22 +35,17 @@ def say(text: str) -> None:
 
 class Demo:
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.env = {
-            **os.environ,
-            "DLWATCH_HOME": str(tmp / "home"),
-            "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.TestKeyring",
-            "DLWATCH_TEST_KEYRING": str(tmp / "keyring.json"),
-        }
+        # The same throwaway home and keyring file the integration tests use: never the user's own.
+        self.cli = Dlwatch(tmp)
 
     def dlwatch(self, *args: str, stdin: str | None = None, show: bool = True, capture: bool = True) -> str:
         if show:
             print("$ dlwatch " + " ".join(shlex.quote(a) for a in args), flush=True)
         result = subprocess.run(
-            [sys.executable, "-m", "dlwatch", *args],
+            self.cli.argv(*args),
             input=stdin,
             text=True,
-            env=self.env,
+            env=self.cli.env,
             cwd=ROOT,
             capture_output=capture,
         )
@@ -60,21 +56,7 @@ class Demo:
         return result.stdout if capture else str(result.returncode)
 
     def add(self, name: str, daemon: daemons.Daemon) -> None:
-        self.dlwatch(
-            "client",
-            "add",
-            name,
-            "--type",
-            daemon.kind,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(daemon.port),
-            "--username",
-            daemon.username,
-            "--password-stdin",
-            stdin=daemon.password + "\n",
-        )
+        self.dlwatch(*client_add_args(name, daemon), stdin=daemon.password + "\n")
 
     def send(self, source: Path, *args: str) -> dict:
         record = json.loads(self.dlwatch("send", str(source), *args, "--json"))

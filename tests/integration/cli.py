@@ -13,6 +13,24 @@ from tests.support.daemons import Daemon
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def client_add_args(name: str, daemon: Daemon) -> list[str]:
+    """What a user types to add a daemon (the password then goes to standard input)."""
+    return [
+        "client",
+        "add",
+        name,
+        "--type",
+        daemon.kind,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(daemon.port),
+        "--username",
+        daemon.username,
+        "--password-stdin",
+    ]
+
+
 class Dlwatch:
     def __init__(self, tmp: Path) -> None:
         self.home = tmp / "home"
@@ -41,23 +59,14 @@ class Dlwatch:
             self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=ROOT
         )
 
+    def try_add_client(self, name: str, daemon: Daemon, *extra: str, password: str | None = None):
+        """`dlwatch client add` for a daemon, its password on stdin; the finished process, to inspect."""
+        secret = daemon.password if password is None else password
+        return self(*client_add_args(name, daemon), *extra, stdin=secret + "\n")
+
     def add_client(self, name: str, daemon: Daemon, *extra: str) -> None:
-        self.ok(
-            "client",
-            "add",
-            name,
-            "--type",
-            daemon.kind,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(daemon.port),
-            "-u",
-            daemon.username,
-            "--password-stdin",
-            *extra,
-            stdin=daemon.password + "\n",
-        )
+        result = self.try_add_client(name, daemon, *extra)
+        assert result.returncode == 0, f"dlwatch client add {name} exited {result.returncode}: {result.stderr}"
 
     def status(self, attempt_id: int) -> dict:
         result = self("status", str(attempt_id), "--json")

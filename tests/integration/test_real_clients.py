@@ -14,21 +14,7 @@ pytestmark = pytest.mark.integration
 def test_add_and_test_a_real_client(all_daemons, kind, tmp_path):
     daemon = all_daemons[kind]
     cli = Dlwatch(tmp_path)
-    added = cli(
-        "client",
-        "add",
-        kind,
-        "--type",
-        kind,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(daemon.port),
-        "-u",
-        daemon.username,
-        "--password-stdin",
-        stdin=daemon.password + "\n",
-    )
+    added = cli.try_add_client(kind, daemon)
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith(f"added {kind}: ")
     tested = cli("client", "test", kind)
@@ -42,21 +28,7 @@ def test_add_and_test_a_real_client(all_daemons, kind, tmp_path):
 @pytest.mark.parametrize("kind", ["transmission", "qbittorrent", "nzbget"])
 def test_wrong_password_is_a_clear_one_line_error(all_daemons, kind, tmp_path):
     daemon = all_daemons[kind]
-    result = Dlwatch(tmp_path)(
-        "client",
-        "add",
-        kind,
-        "--type",
-        kind,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(daemon.port),
-        "-u",
-        daemon.username,
-        "--password-stdin",
-        stdin="wrong\n",
-    )
+    result = Dlwatch(tmp_path).try_add_client(kind, daemon, password="wrong")
     assert result.returncode == 1
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
