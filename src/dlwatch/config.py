@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class Hooks:
     on_failed: str = ""
     on_change: str = ""
     timeout: float = 60.0
+    retries: int = 3  # after a failed run; then the run stays failed (see `dlwatch hooks --failed`)
+    retry_delay: float = 30.0  # seconds before the first retry; doubled for each one after
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def default_document() -> dict:
             "on_failed": "",
             "on_change": "",
             "timeout": DEFAULTS.hooks.timeout,
+            "retries": DEFAULTS.hooks.retries,
+            "retry_delay": DEFAULTS.hooks.retry_delay,
         },
         "path_mappings": [],
     }
@@ -113,9 +118,15 @@ def load_settings(home: Path) -> Settings:
 def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
     def number(section: str, key: str, default: float) -> float:
         value = doc.get(section, {}).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
             raise ConfigError(f"{path}: [{section}] {key} must be a positive number, not {value!r}")
         return float(value)
+
+    def count(section: str, key: str, default: int) -> int:
+        value = doc.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise ConfigError(f"{path}: [{section}] {key} must be a whole number from 0 to 100, not {value!r}")
+        return value
 
     hooks_doc = doc.get("hooks", {})
     for key in ("on_complete", "on_failed", "on_change"):
@@ -135,6 +146,8 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
             on_failed=hooks_doc.get("on_failed", ""),
             on_change=hooks_doc.get("on_change", ""),
             timeout=number("hooks", "timeout", DEFAULTS.hooks.timeout),
+            retries=count("hooks", "retries", DEFAULTS.hooks.retries),
+            retry_delay=number("hooks", "retry_delay", DEFAULTS.hooks.retry_delay),
         ),
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import clients as client_core
+from . import eventlog
 from . import secrets as keyring_secrets
 from .config import Settings
 from .errors import ConfigError, KeyringUnavailable, UsageError
@@ -170,4 +171,4 @@ def grab_via_prowlarr(
         ref=ref,
         source="prowlarr",
     )
-    return store.insert_attempt(attempt)
+    return eventlog.start_tracking(store, attempt, "(finding)", None)

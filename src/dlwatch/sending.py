@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from . import eventlog
 from .clients import open_adapter, protocol_of
 from .config import Settings
 from .errors import CannotConnect, ClientError, DlwatchError, NotFoundError, UsageError
@@ -86,7 +87,7 @@ def send(
             ref=ref,
             source="send",
         )
-        return SendResult(store.insert_attempt(attempt), client, skipped)
+        return SendResult(eventlog.start_tracking(store, attempt, client.name, client.type), client, skipped)
     reasons = "; ".join(why for _, why in skipped)
     raise DlwatchError(f"no {payload.protocol} client could be reached: {reasons}")
 
@@ -133,7 +134,7 @@ def adopt(
         source="track",
     )
     apply_item(attempt, item, client.name, settings)
-    return store.insert_attempt(attempt)
+    return eventlog.start_tracking(store, attempt, client.name, client.type)
 
 
 def _find(adapter, download_id: str | None, title: str | None) -> DownloadItem:

@@ -1,111 +1,40 @@
-"""SQLite store: clients, download attempts and their status events.
+"""SQLite store: the connection, clients, Prowlarr settings, and reading download attempts.
 
-The schema is made and upgraded by sqlite-utils Migrations, applied on every open. Shipped migrations
-are never edited; a change to the schema is a new migration.
+Several dlwatch processes share one home, so every write goes through `Store.write()`: one short
+`BEGIN IMMEDIATE` transaction, retried with back-off while another process holds the lock. How an
+attempt's change and its event are written is the event log's job (`eventlog.py`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
+from . import schema
 from .errors import DlwatchError, NotFoundError, UsageError
 from .models import ClientConfig, DownloadStatus, Protocol
 
-migrations = Migrations("dlwatch")
+# How long a write may wait for other dlwatch processes before the user is told. A poll's
+# transaction lasts milliseconds, so reaching this means something holds the database for good.
+WRITE_WAIT = 30.0
+# What SQLite's own busy handler waits before our loop decides again (jitter keeps rivals apart).
+BUSY_TIMEOUT_MS = 2000
 
 
-@migrations()
-def m001_initial(db: sqlite_utils.Database) -> None:
-    db["clients"].create(
-        {
-            "id": str,
-            "name": str,
-            "type": str,
-            "host": str,
-            "port": int,
-            "use_ssl": int,
-            "url_base": str,
-            "username": str,
-            "category": str,
-            "priority": int,
-            "enabled": int,
-            "tls_verify": int,
-            "ca_bundle": str,
-            "created_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        not_null={"name", "type", "host", "port", "created_at", "updated_at"},
-        defaults={"use_ssl": 0, "url_base": "", "priority": 0, "enabled": 1, "tls_verify": 1},
-    )
-    db["clients"].create_index(["name"], unique=True)
-    db["attempts"].create(
-        {
-            "id": int,
-            "client_id": str,
-            "client_download_id": str,
-            "alt_ids": str,  # JSON list of other ids the download answers to
-            "dlwatch_tag": str,
-            "title": str,
-            "protocol": str,
-            "status": str,
-            "raw_state": str,
-            "progress": float,
-            "size_bytes": int,
-            "remaining_bytes": int,
-            "download_speed": int,
-            "eta_seconds": int,
-            "category": str,
-            "raw_file_path": str,
-            "error": str,
-            "ref": str,
-            "source": str,
-            "seen": int,  # the client has listed it at least once
-            "created_at": str,
-            "updated_at": str,
-            "completed_at": str,
-        },
-        pk="id",
-        not_null={"client_id", "title", "protocol", "status", "created_at", "updated_at"},
-        defaults={"progress": 0.0, "seen": 0, "alt_ids": "[]"},
-    )
-    db["attempts"].create_index(["client_id", "status"])
-    db["attempts"].create_index(["client_id", "client_download_id"])
-    db["events"].create(
-        {
-            "id": int,
-            "attempt_id": int,
-            "at": str,
-            "from_status": str,
-            "to_status": str,
-            "progress": float,
-            "message": str,
-        },
-        pk="id",
-        not_null={"attempt_id", "at", "to_status"},
-        foreign_keys=[("attempt_id", "attempts", "id")],
-    )
-    db["events"].create_index(["attempt_id"])
-
-
-@migrations()
-def m002_prowlarr(db: sqlite_utils.Database) -> None:
-    # The Prowlarr connection (its API key lives in the keyring) and the last search, so a user can
-    # grab a result by its number.
-    db["prowlarr"].create({"key": str, "url": str, "updated_at": str}, pk="key", not_null={"url"})
-    db["search_results"].create(
-        {"position": int, "release": str, "searched_at": str}, pk="position", not_null={"release", "searched_at"}
-    )
+class DatabaseBusy(DlwatchError):
+    pass
 
 
 def now_iso() -> str:
@@ -139,6 +68,15 @@ class Attempt:
     source: str | None = None
     seen: bool = False
     completed_at: str | None = None
+    # Bumped by every write: a writer changes the row only if it still has the version it read.
+    version: int = 0
+
+    def visible_fields(self) -> dict[str, Any]:
+        """What a user can see of the attempt: a write that changes none of these is skipped."""
+        row = self.to_row()
+        for key in ("updated_at", "version"):
+            row.pop(key)
+        return row
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Attempt:
@@ -160,32 +98,66 @@ class Attempt:
         return row
 
 
-@dataclass(frozen=True)
-class Event:
-    id: int
-    attempt_id: int
-    at: str
-    from_status: str | None
-    to_status: str
-    progress: float | None
-    message: str | None
-
-
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:
             if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+                _private_dir(self.path.parent)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
+            self.conn = conn
+            self._depth = 0
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if str(path) != ":memory:":
-                self.db.enable_wal()
-            self.db.execute("PRAGMA busy_timeout = 10000")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+                self._retry_busy(self.db.enable_wal)
+                # WAL with synchronous=NORMAL: a commit is atomic and ordered, fsync only at checkpoints.
+                conn.execute("PRAGMA synchronous = NORMAL")
+                _private_files(self.path)
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._retry_busy(lambda: schema.apply(self.db))
         except sqlite3.DatabaseError as exc:
             raise DlwatchError(f"cannot open the database {path}: {exc}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the lock from its first statement (`BEGIN IMMEDIATE`), so
+        what it reads stays true until it commits. Nested calls join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self._retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        self._depth = 1
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+
+    def _retry_busy(self, action):
+        deadline = time.monotonic() + WRITE_WAIT
+        delay = 0.02
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"the database {self.path} stayed locked by another process for {WRITE_WAIT:g}s; "
+                        "try again, or look for a stuck dlwatch process"
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
 
     def close(self) -> None:
         self.db.close()
@@ -211,25 +183,28 @@ class Store:
         return _client_from_row(rows[0]) if rows else None
 
     def insert_client(self, client: ClientConfig) -> ClientConfig:
-        if self.find_client(client.name):
-            raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
-        stamp = now_iso()
-        client.id = client.id or str(uuid.uuid4())
-        client.created_at = client.created_at or stamp
-        client.updated_at = stamp
-        self.db["clients"].insert(_client_to_row(client))
+        with self.write():
+            if self.find_client(client.name):
+                raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+            stamp = now_iso()
+            client.id = client.id or str(uuid.uuid4())
+            client.created_at = client.created_at or stamp
+            client.updated_at = stamp
+            self.db["clients"].insert(_client_to_row(client))
         return client
 
     def update_client(self, client: ClientConfig) -> ClientConfig:
-        other = self.find_client(client.name)
-        if other and other.id != client.id:
-            raise UsageError(f"a client named {client.name!r} exists already")
-        client.updated_at = now_iso()
-        self.db["clients"].update(client.id, _client_to_row(client))
+        with self.write():
+            other = self.find_client(client.name)
+            if other and other.id != client.id:
+                raise UsageError(f"a client named {client.name!r} exists already")
+            client.updated_at = now_iso()
+            self.db["clients"].update(client.id, _client_to_row(client))
         return client
 
     def delete_client(self, client_id: str) -> None:
-        self.db["clients"].delete(client_id)
+        with self.write():
+            self.db["clients"].delete(client_id)
 
     # -- Prowlarr --------------------------------------------------------------------------------
 
@@ -238,11 +213,12 @@ class Store:
         return rows[0]["url"] if rows else None
 
     def set_prowlarr_url(self, url: str) -> None:
-        self.db["prowlarr"].upsert({"key": "default", "url": url, "updated_at": now_iso()}, pk="key")
+        with self.write():
+            self.db["prowlarr"].upsert({"key": "default", "url": url, "updated_at": now_iso()}, pk="key")
 
     def save_search(self, releases: list[dict[str, Any]]) -> None:
         stamp = now_iso()
-        with self.db.atomic():
+        with self.write():
             self.db["search_results"].delete_where()
             self.db["search_results"].insert_all(
                 {"position": i, "release": json.dumps(r), "searched_at": stamp} for i, r in enumerate(releases, 1)
@@ -255,14 +231,6 @@ class Store:
         return json.loads(rows[0]["release"])
 
     # -- attempts and events ---------------------------------------------------------------------
-
-    def insert_attempt(self, attempt: Attempt) -> Attempt:
-        with self.db.atomic():
-            row = attempt.to_row()
-            row.pop("id")
-            attempt.id = self.db["attempts"].insert(row).last_pk
-            self._append_event(attempt.id, None, attempt.status, attempt.progress, "tracking started")
-        return attempt
 
     def get_attempt(self, attempt_id: int) -> Attempt:
         rows = list(self.db["attempts"].rows_where("id = ?", [attempt_id]))
@@ -289,42 +257,29 @@ class Store:
         where = " and ".join(clauses) or None
         return [Attempt.from_row(r) for r in self.db["attempts"].rows_where(where, params, order_by="id")]
 
-    def save_attempt(self, attempt: Attempt, *, previous: DownloadStatus | None, message: str | None = None):
-        """Write the attempt; if its status changed from `previous`, append the event in the same
-        transaction so the two can never disagree."""
-        attempt.updated_at = now_iso()
-        with self.db.atomic():
-            self.db["attempts"].update(attempt.id, attempt.to_row())
-            if previous is not None and previous != attempt.status:
-                self._append_event(attempt.id, previous, attempt.status, attempt.progress, message)
-
     def delete_attempt(self, attempt_id: int) -> None:
-        with self.db.atomic():
-            self.db["events"].delete_where("attempt_id = ?", [attempt_id])
+        with self.write():  # its events and their hook runs go with it (ON DELETE CASCADE)
             self.db["attempts"].delete(attempt_id)
 
-    def events(self, attempt_id: int) -> list[Event]:
-        rows = self.db["events"].rows_where("attempt_id = ?", [attempt_id], order_by="id")
-        return [Event(**r) for r in rows]
 
-    def _append_event(
-        self,
-        attempt_id: int,
-        previous: DownloadStatus | None,
-        status: DownloadStatus,
-        progress: float | None,
-        message: str | None,
-    ) -> None:
-        self.db["events"].insert(
-            {
-                "attempt_id": attempt_id,
-                "at": now_iso(),
-                "from_status": str(previous) if previous else None,
-                "to_status": str(status),
-                "progress": progress,
-                "message": message,
-            }
-        )
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _private_files(db_path: Path) -> None:
+    """The database, its WAL and shared-memory file hold every download's history: owner only."""
+    for suffix in ("", "-wal", "-shm"):
+        target = db_path.with_name(db_path.name + suffix)
+        try:
+            if target.exists() and target.stat().st_mode & 0o077:
+                os.chmod(target, 0o600)
+        except OSError:
+            pass  # another user's file, or a read-only home: reading still works
 
 
 _BOOL_COLUMNS = ("use_ssl", "enabled", "tls_verify")

@@ -1,44 +1,31 @@
-"""Polling: one listing per client per cycle, clients in parallel, changes written with their events.
+"""Polling: where a poll asks the clients. One listing per client per cycle, clients in parallel.
 
 Each client is asked once per cycle for the downloads dlwatch tracks there (filtered to their ids
-where the client can filter), plus its history for Usenet jobs no longer in the queue. A client that
-fails is reported and its downloads keep their last known state; the other clients go on.
+where the client can filter), plus its history for Usenet jobs no longer in the queue. What it says
+is turned into changes and handed to the event log as soon as that client has answered; a client
+that fails (in any way) is reported and its downloads keep their last known state.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import eventlog
 from .clients import open_adapter, protocol_of
 from .config import Settings
 from .errors import DlwatchError
-from .hooks import HookOutcome, hooks_for, run_hook
+from .eventlog import Change, Event
 from .matching import find_by_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
 from .store import Attempt, Store, now_iso
 
 if TYPE_CHECKING:
     from .adapters.base import ClientAdapter
-
-
-@dataclass
-class Transition:
-    attempt: Attempt
-    previous: DownloadStatus
-    client_name: str
-    client_type: str
-    hooks: list[HookOutcome] = field(default_factory=list)
-
-    def record(self) -> dict:
-        """The attempt's JSON record plus where it came from: hooks' stdin, `watch/poll --json`."""
-        return {
-            **attempt_record(self.attempt, self.client_name, self.client_type),
-            "previous_status": str(self.previous),
-        }
 
 
 @dataclass
@@ -49,7 +36,7 @@ class ClientFailure:
 
 @dataclass
 class PollResult:
-    transitions: list[Transition] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # recorded by this poll (other processes may add more)
     failures: list[ClientFailure] = field(default_factory=list)
 
     @property
@@ -148,7 +135,7 @@ def poll(
         with Sessions() as own:
             return poll(store, settings, attempt_ids, own)
     ids = list(attempt_ids) if attempt_ids is not None else None
-    attempts = [a for a in store.list_attempts(ids=ids) if not a.status.is_final]
+    attempts = store.list_attempts(ids=ids, active_only=True)
     by_client: dict[str, list[Attempt]] = defaultdict(list)
     unassigned = []
     for attempt in attempts:
@@ -157,14 +144,15 @@ def poll(
         else:
             unassigned.append(attempt)
     result = PollResult()
-    enabled = store.list_clients(enabled_only=True)  # preferred first: it wins an unassigned match
+    known = {c.id: c for c in store.list_clients()}
+    enabled = [c for c in known.values() if c.enabled]  # preferred first: it wins an unassigned match
     for client in enabled:
         # Sent through Prowlarr, which does not say where: look in every client of its protocol.
         by_client[client.id] += [a for a in unassigned if a.protocol is protocol_of(client)]
+    removed = [a for client_id, group in by_client.items() if client_id not in known for a in group]
+    if removed:
+        result.events += eventlog.record(store, [_client_removed(a) for a in removed], settings.hooks)
     clients = {c.id: c for c in enabled if by_client.get(c.id)}
-    for client_id in by_client:
-        if client_id not in clients and store.client_by_id(client_id) is None:
-            result.failures.append(ClientFailure(f"(removed client {client_id[:8]})", "the client was removed"))
     if not clients:
         return result
 
@@ -173,70 +161,55 @@ def poll(
             return lookup(sessions.get(client, settings.request_timeout), by_client[client.id])
         except DlwatchError as exc:
             return exc
+        except Exception as exc:  # an adapter bug or a library surprise is this client's failure only
+            return DlwatchError(f"{client.name}: unexpected {type(exc).__name__}: {exc}")
 
+    answers: dict[str, dict[int, DownloadItem]] = {}
     with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        answers = dict(zip(clients, pool.map(ask, clients.values()), strict=True))
-
-    for client_id, answer in answers.items():
-        client = clients[client_id]
-        if isinstance(answer, DlwatchError):
-            message = str(answer)
-            result.failures.append(ClientFailure(client.name, message.removeprefix(f"{client.name}: ")))
-            continue
-        for attempt in by_client[client_id]:
-            if attempt.client_id not in ("", client_id):
-                continue  # an unassigned attempt a preferred client claimed earlier in this cycle
-            previous = attempt.status
-            item = answer.get(attempt.id)
-            if item is not None:
-                attempt.client_id = client_id
-                apply_item(attempt, item, client.name, settings)
-            elif attempt.seen and attempt.client_id == client_id:
-                mark_missing(attempt)
-            else:
-                continue  # not listed yet: the client may still be fetching it
-            store.save_attempt(attempt, previous=previous, message=attempt.error)
-            if attempt.status is not previous:
-                result.transitions.append(Transition(attempt, previous, client.name, client.type))
-    _run_hooks(result.transitions, settings)
+        futures = {pool.submit(ask, client): client for client in clients.values()}
+        for future in as_completed(futures):
+            client = futures[future]
+            answer = future.result()
+            if isinstance(answer, DlwatchError):
+                message = str(answer)
+                result.failures.append(ClientFailure(client.name, message.removeprefix(f"{client.name}: ")))
+                continue
+            answers[client.id] = answer
+            # Its own downloads are written at once; Prowlarr's unassigned ones wait for every answer.
+            mine = [a for a in by_client[client.id] if a.client_id == client.id]
+            result.events += eventlog.record(store, _changes(client, mine, answer, settings), settings.hooks)
+    claimed: set[int] = set()
+    for client in enabled:  # in order of preference
+        if client.id in answers:
+            waiting = [a for a in unassigned if a.id not in claimed and a.id in answers[client.id]]
+            claimed.update(a.id for a in waiting)
+            result.events += eventlog.record(
+                store, _changes(client, waiting, answers[client.id], settings), settings.hooks
+            )
     return result
 
 
-def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict:
-    """The documented, stable JSON shape of an attempt (`status --json`, hooks' stdin)."""
-    return {
-        "id": attempt.id,
-        "title": attempt.title,
-        "client": client_name,
-        "client_type": client_type,
-        "protocol": str(attempt.protocol),
-        "client_download_id": attempt.client_download_id,
-        "status": str(attempt.status),
-        "progress": round(attempt.progress, 4),
-        "size_bytes": attempt.size_bytes,
-        "remaining_bytes": attempt.remaining_bytes,
-        "download_speed": attempt.download_speed,
-        "eta_seconds": attempt.eta_seconds,
-        "raw_file_path": attempt.raw_file_path,
-        "error": attempt.error,
-        "ref": attempt.ref,
-        "category": attempt.category,
-        "raw_state": attempt.raw_state,
-        "created_at": attempt.created_at,
-        "updated_at": attempt.updated_at,
-        "completed_at": attempt.completed_at,
-    }
+def _changes(
+    client: ClientConfig, attempts: list[Attempt], answer: dict[int, DownloadItem], settings: Settings
+) -> list[Change]:
+    changes = []
+    for before in attempts:
+        after = copy.copy(before)
+        item = answer.get(before.id)
+        if item is not None:
+            after.client_id = client.id
+            apply_item(after, item, client.name, settings)
+        elif before.seen and before.client_id == client.id:
+            mark_missing(after)
+        else:
+            continue  # not listed yet: the client may still be fetching it
+        changes.append(Change(before, after, client.name, client.type, after.error))
+    return changes
 
 
-def _run_hooks(transitions: list[Transition], settings: Settings) -> None:
-    jobs = []
-    for t in transitions:
-        record = t.record()
-        for name, command in hooks_for(settings.hooks, t.attempt.status):
-            jobs.append((t, name, command, record))
-    if not jobs:
-        return
-    with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:
-        outcomes = pool.map(lambda job: run_hook(job[1], job[2], job[3], settings.hooks.timeout), jobs)
-        for (transition, *_), outcome in zip(jobs, outcomes, strict=True):
-            transition.hooks.append(outcome)
+def _client_removed(before: Attempt) -> Change:
+    after = copy.copy(before)
+    after.status = DownloadStatus.FAILED
+    after.download_speed, after.eta_seconds = 0, None
+    after.error = "its client was removed from dlwatch"
+    return Change(before, after, "(removed)", None, after.error)

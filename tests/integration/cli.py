@@ -72,5 +72,8 @@ class Dlwatch:
         result = self("status", str(attempt_id), "--json")
         return json.loads(result.stdout)[0]
 
+    def status_no_refresh(self, attempt_id: int) -> dict:
+        return json.loads(self.ok("status", str(attempt_id), "--json", "--no-refresh"))[0]
+
     def send(self, source: Path | str, *args: str) -> dict:
         return json.loads(self.ok("send", str(source), "--json", *args))

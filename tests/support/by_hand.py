@@ -63,6 +63,16 @@ def pause(daemon: Daemon, download_id: str) -> None:
         assert nzbget(daemon, "editqueue", "GroupPause", "", [int(download_id)]) is True
 
 
+def resume(daemon: Daemon, download_id: str) -> None:
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            client.post("/torrents/resume", data={"hashes": download_id}).raise_for_status()
+    elif daemon.kind == "transmission":
+        transmission(daemon, "torrent-start", {"ids": [download_id]})
+    else:
+        assert nzbget(daemon, "editqueue", "GroupResume", "", [int(download_id)]) is True
+
+
 def remove(daemon: Daemon, download_id: str) -> None:
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:

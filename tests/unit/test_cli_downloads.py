@@ -188,3 +188,58 @@ def test_table_shows_where_the_files_are_and_why_a_download_failed():
     console.print(attempts_table([done, bad], {"c": "nas"}))
     text = console.export_text()
     assert "/media/done.bin" in text and "health check failed" in text and "100.0%" in text
+
+
+EVENT_FIELDS = {"event_id", "attempt_id", "from_status", "to_status", "at", "message", "progress", "previous_status"}
+
+
+def test_watch_json_records_are_the_attempt_at_that_event_plus_the_event(cli, tr_client, httpx_mock):
+    fake_transmission(
+        httpx_mock,
+        [fixture_body("transmission/list_paused.json"), fixture_body("transmission/list_completed.json")],
+    )
+    cli("send", MAGNET)
+    result = cli("watch", "--until-done", "--json", "--interval", "0.01")
+    assert result.exit_code == 0, result.output
+    paused, completed = (json.loads(line) for line in result.stdout.splitlines())
+    assert set(paused) == STATUS_SCHEMA | EVENT_FIELDS | {"hooks"}
+    assert (paused["status"], paused["from_status"], paused["to_status"]) == ("paused", "queued", "paused")
+    assert paused["raw_file_path"] is None  # as it was then, though it has completed since
+    assert (completed["from_status"], completed["status"]) == ("paused", "completed")
+    assert completed["event_id"] > paused["event_id"] and completed["attempt_id"] == completed["id"] == 1
+    history = json.loads(cli("history", "1", "--json").stdout)
+    assert [(e["event_id"], e["to_status"]) for e in history][1:] == [
+        (paused["event_id"], "paused"),
+        (completed["event_id"], "completed"),
+    ]
+
+
+def test_a_failed_hook_is_listed_and_can_be_retried_with_the_fixed_command(cli, tr_client, httpx_mock, dlwatch_home):
+    config = dlwatch_home / "config.toml"
+    config.write_text("[hooks]\non_complete = 'echo no disk >&2; exit 4'\nretries = 0\n")
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    result = cli("poll", "--once")
+    assert result.exit_code == 0  # a hook's failure is reported, not the poll's
+    assert result.stdout.strip().endswith("[hook on_complete failed: exit 4: no disk]")
+    [run] = json.loads(cli("hooks", "--failed", "--json").stdout)
+    assert (run["name"], run["state"], run["ok"], run["exit_code"], run["output_tail"]) == (
+        "on_complete",
+        "failed",
+        False,
+        4,
+        "no disk\n",
+    )
+    assert cli("hooks", "retry", str(run["run_id"])).exit_code == 1  # still broken
+    config.write_text("[hooks]\non_complete = 'true'\nretries = 0\n")
+    again = cli("hooks", "retry", str(run["run_id"]), "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["state"] == "done"
+    assert cli("hooks", "--failed").stdout.strip() == "no failed hook runs"
+    assert cli("hooks", "retry", "99").exit_code == 1
+
+
+def test_forgotten_attempt_ids_are_not_given_out_again(cli, tr_client, httpx_mock):
+    fake_transmission(httpx_mock, [])
+    assert cli("send", MAGNET).stdout.strip() == "1"
+    cli("forget", "1")
+    assert cli("send", MAGNET).stdout.strip() == "2"

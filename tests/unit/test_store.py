@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from dlwatch.errors import NotFoundError, UsageError
+from dlwatch import eventlog, outbox
+from dlwatch.config import Hooks
+from dlwatch.errors import DlwatchError, NotFoundError, UsageError
 from dlwatch.models import ClientConfig, DownloadStatus, Protocol
-from dlwatch.store import Attempt, Store, migrations, now_iso
+from dlwatch.schema import migrations
+from dlwatch.store import Attempt, DatabaseBusy, Store, now_iso
 
 LATEST_SCHEMA = """CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -35,8 +44,18 @@ CREATE TABLE "clients" (
 );
 CREATE UNIQUE INDEX "idx_clients_name"
     ON "clients" ("name");
+CREATE TABLE "prowlarr" (
+   "key" TEXT PRIMARY KEY,
+   "url" TEXT NOT NULL,
+   "updated_at" TEXT
+);
+CREATE TABLE "search_results" (
+   "position" INTEGER PRIMARY KEY,
+   "release" TEXT NOT NULL,
+   "searched_at" TEXT NOT NULL
+);
 CREATE TABLE "attempts" (
-   "id" INTEGER PRIMARY KEY,
+   "id" INTEGER PRIMARY KEY AUTOINCREMENT,
    "client_id" TEXT NOT NULL,
    "client_download_id" TEXT,
    "alt_ids" TEXT DEFAULT '[]',
@@ -58,39 +77,55 @@ CREATE TABLE "attempts" (
    "seen" INTEGER DEFAULT 0,
    "created_at" TEXT NOT NULL,
    "updated_at" TEXT NOT NULL,
-   "completed_at" TEXT
+   "completed_at" TEXT,
+   "version" INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sqlite_sequence(name,seq);
+CREATE TABLE "events" (
+   "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+   "attempt_id" INTEGER NOT NULL REFERENCES "attempts"("id") ON DELETE CASCADE,
+   "at" TEXT NOT NULL,
+   "from_status" TEXT,
+   "to_status" TEXT NOT NULL,
+   "progress" REAL,
+   "message" TEXT,
+   "snapshot" TEXT
 );
 CREATE INDEX "idx_attempts_client_id_status"
     ON "attempts" ("client_id", "status");
 CREATE INDEX "idx_attempts_client_id_client_download_id"
     ON "attempts" ("client_id", "client_download_id");
-CREATE TABLE "events" (
-   "id" INTEGER PRIMARY KEY,
-   "attempt_id" INTEGER NOT NULL REFERENCES "attempts"("id"),
-   "at" TEXT NOT NULL,
-   "from_status" TEXT,
-   "to_status" TEXT NOT NULL,
-   "progress" REAL,
-   "message" TEXT
-);
+CREATE INDEX "idx_attempts_status"
+    ON "attempts" ("status");
 CREATE INDEX "idx_events_attempt_id"
     ON "events" ("attempt_id");
-CREATE TABLE "prowlarr" (
-   "key" TEXT PRIMARY KEY,
-   "url" TEXT NOT NULL,
-   "updated_at" TEXT
+CREATE TABLE "hook_runs" (
+   "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+   "event_id" INTEGER NOT NULL REFERENCES "events"("id") ON DELETE CASCADE,
+   "hook" TEXT NOT NULL,
+   "command" TEXT NOT NULL,
+   "state" TEXT NOT NULL,
+   "tries" INTEGER NOT NULL DEFAULT 0,
+   "next_at" REAL NOT NULL,
+   "lease_until" REAL,
+   "runner" TEXT,
+   "exit_code" INTEGER,
+   "duration" REAL,
+   "output" TEXT,
+   "detail" TEXT,
+   "created_at" TEXT NOT NULL,
+   "finished_at" TEXT
 );
-CREATE TABLE "search_results" (
-   "position" INTEGER PRIMARY KEY,
-   "release" TEXT NOT NULL,
-   "searched_at" TEXT NOT NULL
-);"""
+CREATE UNIQUE INDEX "idx_hook_runs_event_id_hook"
+    ON "hook_runs" ("event_id", "hook");
+CREATE INDEX "idx_hook_runs_state_next_at"
+    ON "hook_runs" ("state", "next_at");"""
 
 
 def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
     store = Store(tmp_path / "dlwatch.db")
     assert store.db.schema == LATEST_SCHEMA
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_prowlarr"]
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_prowlarr", "m003_exactly_once"]
     assert store.db.journal_mode == "wal"
     store.close()
 
@@ -101,7 +136,7 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 2
+    assert len(migrations.applied(again.db)) == 3
 
 
 def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):
@@ -137,28 +172,131 @@ def test_clients_are_listed_by_priority_and_names_are_unique():
         store.get_client("nope")
 
 
-def test_a_status_change_writes_the_attempt_and_its_event_together():
-    store = Store(":memory:")
-    c = store.insert_client(client("c"))
-    stamp = now_iso()
-    attempt = store.insert_attempt(
-        Attempt(
-            id=0,
-            client_id=c.id,
-            title="t",
-            protocol=Protocol.TORRENT,
-            status=DownloadStatus.QUEUED,
-            created_at=stamp,
-            updated_at=stamp,
-            alt_ids=("a", "b"),
-        )
+def test_a_database_from_the_second_release_keeps_its_attempts_events_and_ids(tmp_path):
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "dlwatch.db")
+    migrations.apply(db, stop_before="m003_exactly_once")
+    db["clients"].insert(
+        {"id": "c1", "name": "old", "type": "nzbget", "host": "h", "port": 6789, "created_at": "t", "updated_at": "t"}
     )
-    attempt.status, attempt.progress = DownloadStatus.DOWNLOADING, 0.5
-    store.save_attempt(attempt, previous=DownloadStatus.QUEUED)
-    attempt.progress = 0.6
-    store.save_attempt(attempt, previous=DownloadStatus.DOWNLOADING)  # no change of status: no event
-    events = store.events(attempt.id)
-    assert [(e.from_status, e.to_status) for e in events] == [(None, "queued"), ("queued", "downloading")]
+    row = {"client_id": "c1", "title": "Old.Show", "protocol": "usenet", "created_at": "t", "updated_at": "t"}
+    db["attempts"].insert({"id": 7, **row, "status": "completed", "alt_ids": '["x"]'})
+    db["events"].insert({"id": 3, "attempt_id": 7, "at": "t", "to_status": "queued"})
+    db.close()
+    store = Store(tmp_path / "dlwatch.db")
+    assert store.db.schema == LATEST_SCHEMA
+    old = store.get_attempt(7)
+    assert (old.title, old.status, old.alt_ids, old.version) == ("Old.Show", DownloadStatus.COMPLETED, ("x",), 0)
+    assert [(e.id, e.to_status) for e in eventlog.of_attempt(store, 7)] == [(3, "queued")]
+
+
+def test_a_database_from_a_newer_dlwatch_is_refused_in_one_line(tmp_path):
+    Store(tmp_path / "dlwatch.db").close()
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "dlwatch.db")
+    db["_sqlite_migrations"].insert({"migration_set": "dlwatch", "name": "m999_future", "applied_at": "t"})
+    db.close()
+    with pytest.raises(DlwatchError, match="made by a newer dlwatch"):
+        Store(tmp_path / "dlwatch.db")
+
+
+def test_the_home_and_database_files_are_private(tmp_path):
+    store = Store(tmp_path / "home" / "dlwatch.db")
+    tracked(store)
+    assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
+    for name in ("dlwatch.db", "dlwatch.db-wal", "dlwatch.db-shm"):
+        assert (tmp_path / "home" / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def tracked(store: Store, status: DownloadStatus = DownloadStatus.QUEUED) -> Attempt:
+    c = store.find_client("c") or store.insert_client(client("c"))
+    stamp = now_iso()
+    attempt = Attempt(
+        id=0,
+        client_id=c.id,
+        title="t",
+        protocol=Protocol.TORRENT,
+        status=status,
+        created_at=stamp,
+        updated_at=stamp,
+        alt_ids=("a", "b"),
+    )
+    return eventlog.start_tracking(store, attempt, "c", "qbittorrent")
+
+
+def changed(attempt: Attempt, **fields) -> eventlog.Change:
+    return eventlog.Change(attempt, replace(attempt, **fields), "c", "qbittorrent")
+
+
+def test_a_status_change_writes_the_attempt_its_event_and_its_hook_runs_together():
+    store = Store(":memory:")
+    attempt = tracked(store)
+    hooks = Hooks(on_change="true", on_complete="true")
+    [event] = eventlog.record(store, [changed(attempt, status=DownloadStatus.DOWNLOADING, progress=0.5)], hooks)
     again = store.get_attempt(attempt.id)
-    assert again.alt_ids == ("a", "b") and again.progress == 0.6
-    assert store.list_attempts(active_only=True)[0].id == attempt.id
+    assert (again.status, again.progress, again.version, again.alt_ids) == ("downloading", 0.5, 1, ("a", "b"))
+    assert event.snapshot["status"] == "downloading" and event.snapshot["client"] == "c"
+    assert [r.hook for r in outbox.for_events(store, [event.id])[event.id]] == ["on_change"]
+    # progress alone is written, with no event; nothing visible changed: no write at all
+    assert eventlog.record(store, [changed(again, progress=0.6)], hooks) == []
+    assert store.get_attempt(attempt.id).version == 2
+    assert eventlog.record(store, [changed(store.get_attempt(attempt.id))], hooks) == []
+    assert store.get_attempt(attempt.id).version == 2
+    events = eventlog.of_attempt(store, attempt.id)
+    assert [(e.from_status, e.to_status) for e in events] == [(None, "queued"), ("queued", "downloading")]
+
+
+def test_a_writer_that_read_a_stale_row_appends_nothing_and_overwrites_nothing(tmp_path):
+    first, second = Store(tmp_path / "dlwatch.db"), Store(tmp_path / "dlwatch.db")
+    attempt = tracked(first)
+    stale = second.get_attempt(attempt.id)  # both processes read version 0
+    won = eventlog.record(first, [changed(attempt, status=DownloadStatus.PAUSED)], Hooks(on_change="true"))
+    lost = eventlog.record(second, [changed(stale, status=DownloadStatus.PAUSED)], Hooks(on_change="true"))
+    late = eventlog.record(second, [changed(stale, status=DownloadStatus.DOWNLOADING)], Hooks())
+    assert len(won) == 1 and lost == [] and late == []
+    assert second.get_attempt(attempt.id).status is DownloadStatus.PAUSED
+    assert [e.to_status for e in eventlog.of_attempt(second, attempt.id)] == ["queued", "paused"]
+    assert second.conn.execute("select count(*) from hook_runs").fetchone()[0] == 1
+
+
+def test_attempt_and_event_ids_are_never_handed_out_twice():
+    store = Store(":memory:")
+    first = tracked(store)
+    last_event = eventlog.last_id(store)
+    store.delete_attempt(first.id)
+    second = tracked(store)
+    assert second.id > first.id
+    assert [e.id > last_event for e in eventlog.after(store, last_event)] == [True]
+
+
+def hold_lock(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the write lock for `seconds` (returns once it holds it)."""
+    code = (
+        "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_write_waits_for_another_process_holding_the_lock(tmp_path):
+    store = Store(tmp_path / "dlwatch.db")
+    holder = hold_lock(tmp_path / "dlwatch.db", 3)  # longer than SQLite's own busy wait
+    started = time.monotonic()
+    tracked(store)
+    assert time.monotonic() - started >= 2
+    assert len(store.list_attempts()) == 1
+    holder.wait(5)
+
+
+def test_a_lock_held_past_the_bound_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("dlwatch.store.WRITE_WAIT", 0.5)
+    store = Store(tmp_path / "dlwatch.db")
+    holder = hold_lock(tmp_path / "dlwatch.db", 3)
+    with pytest.raises(DatabaseBusy, match=f"{tmp_path / 'dlwatch.db'} stayed locked"):
+        tracked(store)
+    holder.wait(5)
+    assert store.list_attempts() == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from dlwatch import clients as core
+from dlwatch import eventlog, outbox
 from dlwatch.config import Hooks, PathMapping, Settings
 from dlwatch.errors import DlwatchError
 from dlwatch.models import DownloadStatus, Protocol, Secret
@@ -72,22 +75,27 @@ def test_qbittorrent_send_downloading_completed_with_mapped_path_and_one_hook(ht
     assert (attempt.client_download_id, attempt.status, attempt.ref) == (HASH, DownloadStatus.QUEUED, "tvdb:1")
 
     info(httpx_mock, "qbittorrent/list_downloading.json")
-    [t] = poll(store, settings).transitions
-    assert (t.previous, t.attempt.status) == (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING)
-    assert 0 < t.attempt.progress < 1 and t.attempt.eta_seconds == 190
+    [e] = poll(store, settings).events
+    assert (e.from_status, e.to_status) == ("queued", "downloading")
+    downloading = store.get_attempt(attempt.id)
+    assert 0 < downloading.progress < 1 and downloading.eta_seconds == 190
+    assert outbox.deliver_due(store, settings) == []  # no hook for this change
 
     info(httpx_mock, "qbittorrent/list_completed.json")
-    [t] = poll(store, settings).transitions
+    [e] = poll(store, settings).events
     done = store.get_attempt(attempt.id)
     assert done.status is DownloadStatus.COMPLETED and done.completed_at
     assert done.raw_file_path == "/mnt/media/dl/dlw-tr2qb-dbb783.bin"
-    assert [h.ok for h in t.hooks] == [True]
+    assert [(r.hook, r.state, r.event_id) for r in outbox.deliver_due(store, settings)] == [
+        ("on_complete", "done", e.id)
+    ]
 
-    assert poll(store, settings).transitions == []  # final: not polled again, the hook ran once
+    assert poll(store, settings).events == []  # final: not polled again
+    assert outbox.deliver_due(store, settings) == []  # the hook ran once
     lines = hook_log.read_text().strip().splitlines()
-    assert json.loads(lines[0])["id"] == attempt.id
+    assert (json.loads(lines[0])["id"], json.loads(lines[0])["event_id"]) == (attempt.id, e.id)
     assert lines[1] == "completed /mnt/media/dl/dlw-tr2qb-dbb783.bin"
-    assert [e.to_status for e in store.events(attempt.id)] == ["queued", "downloading", "completed"]
+    assert [e.to_status for e in eventlog.of_attempt(store, attempt.id)] == ["queued", "downloading", "completed"]
 
 
 def sab_url(**params):
@@ -110,7 +118,7 @@ def test_sabnzbd_job_moves_from_queue_to_history(httpx_mock, store, tmp_path):
         url=sab_url(mode="queue", start="0", limit="0", nzo_ids=nzo),
         **recorded("sabnzbd/queue_downloading.json").response_kwargs(),
     )
-    assert poll(store, Settings()).transitions[0].attempt.status is DownloadStatus.DOWNLOADING
+    assert poll(store, Settings()).events[0].to_status == "downloading"
     httpx_mock.add_response(
         url=sab_url(mode="queue", start="0", limit="0", nzo_ids=nzo),
         **recorded("sabnzbd/queue_empty.json").response_kwargs(),
@@ -136,10 +144,11 @@ def test_sabnzbd_failed_job_keeps_the_reason(httpx_mock, store):
         url=sab_url(mode="history", start="0", limit="1", nzo_ids="SABnzbd_nzo_y8cbue1p"),
         **recorded("sabnzbd/history_failed.json").response_kwargs(),
     )
-    [t] = poll(store, Settings()).transitions
-    assert t.attempt.status is DownloadStatus.FAILED
-    assert t.attempt.error == "Aborted, cannot be completed - https://sabnzbd.org/not-complete"
-    assert store.events(attempt.id)[-1].message == t.attempt.error
+    [e] = poll(store, Settings()).events
+    failed = store.get_attempt(attempt.id)
+    assert failed.status is DownloadStatus.FAILED
+    assert failed.error == "Aborted, cannot be completed - https://sabnzbd.org/not-complete"
+    assert (e.to_status, e.message, e.snapshot["error"]) == ("failed", failed.error, failed.error)
 
 
 def adopt_sab(httpx_mock, store, nzo):
@@ -169,9 +178,9 @@ def test_nzbget_health_failure_ends_failed_with_the_reason(httpx_mock, store):
         match_json={"method": "status", "params": [], "id": 1},
         **recorded("nzbget/status_idle.json").response_kwargs(),
     )
-    [t] = poll(store, Settings()).transitions
-    assert t.attempt.status is DownloadStatus.FAILED
-    assert t.attempt.error.startswith("health check failed")
+    [e] = poll(store, Settings()).events
+    assert e.to_status == "failed"
+    assert store.get_attempt(attempt.id).error.startswith("health check failed")
 
 
 def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
@@ -182,17 +191,17 @@ def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
     )
     attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH)).attempt
     assert attempt.client_download_id == TR_HASH
-    assert poll(store, Settings()).transitions[0].attempt.status is DownloadStatus.PAUSED
-    [t] = poll(store, Settings()).transitions
-    assert (t.previous, t.attempt.status) == (DownloadStatus.PAUSED, DownloadStatus.MISSING)
-    assert "no longer in the client" in t.attempt.error
+    assert poll(store, Settings()).events[0].to_status == "paused"
+    [e] = poll(store, Settings()).events
+    assert (e.from_status, e.to_status) == ("paused", "missing")
+    assert "no longer in the client" in store.get_attempt(attempt.id).error
 
 
 def test_not_yet_listed_is_not_missing(httpx_mock, store):
     add(store, "tr", "transmission", 9091)
     fake_transmission(httpx_mock, [{"arguments": {"torrents": []}, "result": "success"}])
     send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH))
-    assert poll(store, Settings()).transitions == []
+    assert poll(store, Settings()).events == []
 
 
 def test_a_down_client_is_reported_and_the_other_goes_on(httpx_mock, store):
@@ -232,20 +241,61 @@ def test_send_when_no_client_answers(httpx_mock, store):
     assert store.list_attempts() == []
 
 
-def test_failing_and_hanging_hooks_are_reported_not_fatal(httpx_mock, store):
+def test_a_hanging_hook_is_killed_with_its_children_and_a_failing_one_retried(httpx_mock, store, tmp_path):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    attempt = send(store, Settings(), load_source(MAGNET)).attempt
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    child = tmp_path / "child.pid"
+    settings = Settings(hooks=Hooks(on_change=f"sleep 30 & echo $! > {child}; wait", timeout=0.5, retries=0))
+    poll(store, settings)
+    [run] = outbox.deliver_due(store, settings)
+    assert (run.state, run.detail) == ("failed", "killed after 0.5s")
+    assert not alive(int(child.read_text()))  # the hook's own child went with it
+
+    info(httpx_mock, "qbittorrent/list_completed.json")
+    settings = Settings(hooks=Hooks(on_complete="echo broken >&2; exit 3", retries=1, retry_delay=0.3))
+    poll(store, settings)
+    [run] = outbox.deliver_due(store, settings)
+    assert (run.state, run.tries, run.exit_code, run.detail) == ("pending", 1, 3, "exit 3: broken")
+    assert outbox.deliver_due(store, settings) == []  # not due yet: back-off
+    time.sleep(0.4)
+    [run] = outbox.deliver_due(store, settings)
+    assert (run.state, run.tries, run.output) == ("failed", 2, "broken\n")
+    assert [r.id for r in outbox.listing(store, failed_only=True)] == [run.id, run.id - 1]
+    assert store.get_attempt(attempt.id).status is DownloadStatus.COMPLETED  # a hook never changes the record
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for an init that does not reap (as in some containers)."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state == "Z":
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_hook_gets_the_event_id_and_no_secret_from_the_environment(httpx_mock, store, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLWATCH_QB_PASSWORD", "hunter2")
     add(store, "qb", "qbittorrent", 8080)
     qbit_login(httpx_mock)
     httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
     send(store, Settings(), load_source(MAGNET))
     info(httpx_mock, "qbittorrent/list_downloading.json")
-    settings = Settings(hooks=Hooks(on_change="sleep 5", timeout=0.3))
-    [t] = poll(store, settings).transitions
-    assert [(h.ok, h.detail) for h in t.hooks] == [(False, "stopped after 0.3s")]
-    info(httpx_mock, "qbittorrent/list_completed.json")
-    settings = Settings(hooks=Hooks(on_complete="echo broken >&2; exit 3"))
-    [t] = poll(store, settings).transitions
-    assert [(h.ok, h.detail) for h in t.hooks] == [(False, "exit 3: broken")]
-    assert t.attempt.status is DownloadStatus.COMPLETED
+    dump = tmp_path / "env.txt"
+    settings = Settings(hooks=Hooks(on_change=f"env > {dump}"))
+    [event] = poll(store, settings).events
+    outbox.deliver_due(store, settings)
+    env = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+    assert env["DLWATCH_EVENT_ID"] == str(event.id)
+    assert (env["DLWATCH_PREVIOUS_STATUS"], env["DLWATCH_STATUS"]) == ("queued", "downloading")
+    assert "hunter2" not in dump.read_text()
 
 
 def test_sessions_log_in_once_across_cycles(httpx_mock, store):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -11,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..config import resolve_home
+from ..config import DB_FILE, resolve_home
 from ..errors import DlwatchError
 from .context import AppContext
 
@@ -31,6 +32,13 @@ class DlwatchGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext) and obj.debug:
+                traceback.print_exc()
+            where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
+            typer.echo(f"error: {where}: {exc}", err=True)
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -67,9 +75,10 @@ def root(
 
 
 def _register() -> None:
-    from . import client, config_cmd, downloads, prowlarr_cmd
+    from . import client, config_cmd, downloads, hooks_cmd, prowlarr_cmd
 
     app.add_typer(client.app, name="client")
+    app.add_typer(hooks_cmd.app, name="hooks")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(prowlarr_cmd.app, name="prowlarr")
     app.command()(prowlarr_cmd.search)

@@ -22,7 +22,7 @@ def _names(store: Store) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
-    from ..tracker import attempt_record
+    from ..records import attempt_record
     from .render import client_label
 
     names, types = _names(store)
@@ -116,37 +116,44 @@ def poll(
     interval: float | None = typer.Option(
         None, "--interval", help="Seconds between polls [default: config poll.interval]."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print transitions as JSON lines."),
+    as_json: bool = typer.Option(False, "--json", help="Print the recorded events as JSON Lines."),
 ) -> None:
-    """Poll every client once (--once) or forever; print status changes.
+    """Poll every client once (--once) or forever; run due hooks; print each status change.
 
+    Prints every change recorded while it runs, by this or any other dlwatch process, each once.
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
+    from .. import eventlog, outbox
     from ..tracker import Sessions
     from ..tracker import poll as poll_clients
 
     context = app_context(ctx)
-    every = interval or context.settings.poll_interval
+    store, settings = context.store, context.settings
+    every = interval or settings.poll_interval
+    cursor = eventlog.last_id(store)
     with Sessions() as sessions:
         while True:
-            result = poll_clients(context.store, context.settings, sessions=sessions)
-            _print_transitions(result, as_json)
+            result = poll_clients(store, settings, sessions=sessions)
+            outbox.deliver_due(store, settings)  # poll is the process that may wait on hooks
+            if events := eventlog.after(store, cursor):
+                cursor = events[-1].id
+                _print_events(store, events, as_json)
             _report_failures(result)
             if once:
                 raise typer.Exit(0 if result.ok else 1)
             time.sleep(every)
 
 
-def _print_transitions(result, as_json: bool) -> None:
-    from .render import transition_line
+def _print_events(store: Store, events: list, as_json: bool) -> None:
+    """Print events from the log (`records.feed_record`), with the state of their hooks."""
+    from .. import outbox
+    from ..records import feed_record
+    from .render import event_line
 
-    for t in result.transitions:
-        if as_json:
-            record = t.record()
-            record["hooks"] = [{"name": h.name, "ok": h.ok, "detail": h.detail} for h in t.hooks]
-            sys.stdout.write(json.dumps(record) + "\n")
-        else:
-            typer.echo(transition_line(t))
+    runs = outbox.for_events(store, [e.id for e in events])
+    for event in events:
+        record = feed_record(event, runs[event.id])
+        sys.stdout.write((json.dumps(record) if as_json else event_line(record)) + "\n")
     sys.stdout.flush()
 
 
@@ -170,6 +177,7 @@ def status(
         result = poll_clients(store, context.settings, ids)
         failures = result.failures
         _report_failures(result)
+        deliver_hooks_in_background(store, context.home)
     if ids:
         for attempt_id in ids:
             store.get_attempt(attempt_id)  # a clear error for an unknown id
@@ -200,11 +208,14 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List an attempt's status changes."""
+    from .. import eventlog
+    from ..records import event_record
+
     store = app_context(ctx).store
     attempt = store.get_attempt(attempt_id)
-    events = store.events(attempt.id)
+    events = eventlog.of_attempt(store, attempt.id)
     if as_json:
-        print_json([e.__dict__ for e in events])
+        print_json([event_record(e) for e in events])
         return
     typer.echo(f"{attempt.id} {attempt.title}")
     for e in events:
@@ -215,31 +226,42 @@ def history(
 
 def watch(
     ctx: typer.Context,
-    attempt_ids: list[int] | None = typer.Argument(None, help="Attempt ids [default: every active attempt]."),
+    attempt_ids: list[int] | None = typer.Argument(
+        None, help="Attempt ids [default: every active attempt, and every one started while watching]."
+    ),
     interval: float | None = typer.Option(
-        None, "--interval", help="Seconds between refreshes [default: config poll.interval]."
+        None, "--interval", help="Seconds between polls [default: config poll.interval]; it redraws every second."
     ),
     until_done: bool = typer.Option(
         False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per status change (JSON Lines)."),
+    as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per recorded event (JSON Lines)."),
 ) -> None:
-    """Follow downloads live: a table in a terminal, status lines otherwise. Ctrl-C stops."""
+    """Follow downloads live: a table in a terminal, a line per change otherwise. Ctrl-C stops.
+
+    Shows every change recorded by any dlwatch process (a cron poll included), each once; hooks are
+    delivered in the background, never waited on.
+    """
+    from .. import eventlog
     from ..tracker import Sessions
     from ..tracker import poll as poll_clients
 
     context = app_context(ctx)
-    store = context.store
-    every = interval or context.settings.poll_interval
-    ids = attempt_ids or [a.id for a in store.list_attempts(active_only=True)]
-    for attempt_id in ids:
+    store, settings = context.store, context.settings
+    every = interval or settings.poll_interval
+    fixed = list(attempt_ids) if attempt_ids else None
+    for attempt_id in fixed or []:
         store.get_attempt(attempt_id)
-    if not ids:
-        typer.echo("nothing to watch: no active attempts")
+    cursor = eventlog.last_id(store)
+    watched = set(fixed) if fixed else {a.id for a in store.list_attempts(active_only=True)}
+    if until_done and not watched:
+        typer.echo("nothing to watch: no active attempts", err=True)
         return
     live_table = sys.stdout.isatty() and not as_json
     live = None
     sessions = Sessions()
+    next_poll = 0.0
+    failures: list = []
     try:
         if live_table:
             from rich.live import Live
@@ -249,23 +271,50 @@ def watch(
             live = Live(console=console(), auto_refresh=False)
             live.start()
         while True:
-            result = poll_clients(store, context.settings, ids, sessions)
-            attempts = store.list_attempts(ids=ids)
+            if time.monotonic() >= next_poll:
+                result = poll_clients(store, settings, fixed, sessions)
+                next_poll = time.monotonic() + every
+                failures = result.failures
+                if live is None:
+                    _report_failures(result)
+                deliver_hooks_in_background(store, context.home)
+            if events := eventlog.after(store, cursor, fixed):
+                cursor = events[-1].id
+                watched |= {e.attempt_id for e in events}  # without ids, attempts started elsewhere join
+                if live is None:
+                    _print_events(store, events, as_json)
+            attempts = store.list_attempts(ids=sorted(watched))
             if live is not None:
                 from .render import attempts_table
 
                 names, _ = _names(store)
-                live.update(attempts_table(attempts, names, result.failures), refresh=True)
-            else:
-                _print_transitions(result, as_json)
-                _report_failures(result)
+                live.update(attempts_table(attempts, names, failures), refresh=True)
             if until_done and all(a.status.is_final for a in attempts):
                 ok = all(a.status is DownloadStatus.COMPLETED for a in attempts)
                 raise typer.Exit(0 if ok else 1)
-            time.sleep(every)
+            time.sleep(max(0.0, min(1.0, next_poll - time.monotonic())))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     finally:
         sessions.close()
         if live is not None:
             live.stop()
+
+
+def deliver_hooks_in_background(store: Store, home) -> None:
+    """Hand due hook runs to a detached `dlwatch hooks run`, so this command never waits on a hook
+    (and Ctrl-C here does not stop one)."""
+    import subprocess
+
+    from .. import outbox
+
+    if not outbox.due_count(store):
+        return
+    subprocess.Popen(
+        [sys.executable, "-m", "dlwatch", "--home", str(home), "hooks", "run"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )

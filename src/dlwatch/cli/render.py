@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ..models import DownloadStatus
 from ..store import Attempt
-from ..tracker import ClientFailure, Transition
+from ..tracker import ClientFailure
 
 STATUS_STYLE = {
     DownloadStatus.COMPLETED: "green",
@@ -97,16 +97,21 @@ def _failure_caption(failures) -> str | None:
     return "\n".join(f"{f.client_name}: {f.error} (last known state shown)" for f in failures)
 
 
-def transition_line(t: Transition) -> str:
-    a = t.attempt
-    line = f"{a.id} {a.title}: {t.previous} -> {a.status} ({t.client_name})"
-    if a.status is DownloadStatus.COMPLETED and a.raw_file_path:
-        line += f" at {a.raw_file_path}"
-    elif a.error and a.status in (DownloadStatus.FAILED, DownloadStatus.MISSING):
-        line += f": {a.error}"
-    for hook in t.hooks:
-        if not hook.ok:
-            line += f" [hook {hook.name} failed: {hook.detail}]"
+def event_line(record: dict) -> str:
+    """One line for a feed record (`records.feed_record`): what changed, and any hook that failed."""
+    head = f"{record.get('id')} {record.get('title', '')}"
+    client = record.get("client") or "?"
+    if record["from_status"] is None:
+        line = f"{head}: tracking started on {client} ({record['to_status']})"
+    else:
+        line = f"{head}: {record['from_status']} -> {record['to_status']} ({client})"
+    if record["to_status"] == DownloadStatus.COMPLETED and record.get("raw_file_path"):
+        line += f" at {record['raw_file_path']}"
+    elif record.get("error") and record["to_status"] in (DownloadStatus.FAILED, DownloadStatus.MISSING):
+        line += f": {record['error']}"
+    for hook in record.get("hooks") or []:
+        if hook["ok"] is False:
+            line += f" [hook {hook['name']} failed: {hook['detail']}]"
     return line
 
 

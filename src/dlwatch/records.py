@@ -1,0 +1,80 @@
+"""The documented JSON shapes (README, "--json schema"): one function per record, used by every
+command, hook and feed that prints or passes one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .eventlog import Event
+    from .outbox import HookRun
+    from .store import Attempt
+
+
+def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict[str, Any]:
+    """An attempt (`status --json`, `send --json`, an event's snapshot)."""
+    return {
+        "id": attempt.id,
+        "title": attempt.title,
+        "client": client_name,
+        "client_type": client_type,
+        "protocol": str(attempt.protocol),
+        "client_download_id": attempt.client_download_id,
+        "status": str(attempt.status),
+        "progress": round(attempt.progress, 4),
+        "size_bytes": attempt.size_bytes,
+        "remaining_bytes": attempt.remaining_bytes,
+        "download_speed": attempt.download_speed,
+        "eta_seconds": attempt.eta_seconds,
+        "raw_file_path": attempt.raw_file_path,
+        "error": attempt.error,
+        "ref": attempt.ref,
+        "category": attempt.category,
+        "raw_state": attempt.raw_state,
+        "created_at": attempt.created_at,
+        "updated_at": attempt.updated_at,
+        "completed_at": attempt.completed_at,
+    }
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """One entry of the event log (`history --json`, and part of every feed record)."""
+    return {
+        "event_id": event.id,
+        "attempt_id": event.attempt_id,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "at": event.at,
+        "message": event.message,
+        "progress": event.progress,
+    }
+
+
+def feed_record(event: Event, hook_runs: list[HookRun] | None = None) -> dict[str, Any]:
+    """What `watch --json` and `poll --json` print per event, and what a hook reads on stdin: the
+    attempt as it was at that event, then the event itself."""
+    record = dict(event.snapshot or {"id": event.attempt_id})
+    record["previous_status"] = event.from_status
+    record.update(event_record(event))
+    if hook_runs is not None:
+        record["hooks"] = [hook_run_record(run) for run in hook_runs]
+    return record
+
+
+def hook_run_record(run: HookRun) -> dict[str, Any]:
+    """A delivery in the hook outbox (`dlwatch hooks --json`, `hooks` in feed records)."""
+    return {
+        "run_id": run.id,
+        "event_id": run.event_id,
+        "name": run.hook,
+        "state": run.state,
+        # False as soon as a try failed, even while a retry is pending; None before the first try ends.
+        "ok": True if run.state == "done" else (False if run.state == "failed" or run.detail else None),
+        "tries": run.tries,
+        "exit_code": run.exit_code,
+        "duration_seconds": None if run.duration is None else round(run.duration, 3),
+        "detail": run.detail or "",
+        "output_tail": run.output,
+        "next_try_at": run.next_try_iso if run.state == "pending" else None,
+        "finished_at": run.finished_at,
+    }
