@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -243,3 +244,20 @@ def test_forgotten_attempt_ids_are_not_given_out_again(cli, tr_client, httpx_moc
     assert cli("send", MAGNET).stdout.strip() == "1"
     cli("forget", "1")
     assert cli("send", MAGNET).stdout.strip() == "2"
+
+
+def test_status_never_waits_on_a_hook_and_the_hook_still_runs(cli, tr_client, httpx_mock, dlwatch_home, tmp_path):
+    done = tmp_path / "hook-ran"
+    (dlwatch_home / "config.toml").write_text(f"[hooks]\non_complete = 'sleep 3; echo $DLWATCH_ID > {done}'\n")
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    started = time.monotonic()
+    result = cli("status", "--all")
+    assert result.exit_code == 0 and "completed" in result.stdout
+    assert time.monotonic() - started < 2.5
+    deadline = time.monotonic() + 15
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert done.read_text().strip() == "1"  # delivered by a background `dlwatch hooks run`
+    [run] = json.loads(cli("hooks", "--json").stdout)
+    assert run["state"] == "done"
