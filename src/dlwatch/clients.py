@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from .store import Store
 
 
-def connection_for(client: ClientConfig, secret: Secret | None, timeout: float) -> Connection:
+def connection_for(
+    client: ClientConfig, secret: Secret | None, timeout: float, max_answer_bytes: int | None = None
+) -> Connection:
     verify: bool | str = client.ca_bundle or client.tls_verify
+    limits = {"max_answer_bytes": max_answer_bytes} if max_answer_bytes else {}
     return Connection(
         host=client.host,
         port=client.port,
@@ -29,6 +32,7 @@ def connection_for(client: ClientConfig, secret: Secret | None, timeout: float) 
         secret=secret,
         timeout=timeout,
         verify=verify,
+        **limits,
     )
 
 
@@ -44,7 +48,9 @@ def load_secret(client: ClientConfig) -> Secret | None:
     return keyring_secrets.get_secret(client.id, client.name, secret_kind(client))
 
 
-def open_adapter(client: ClientConfig, timeout: float, secret: Secret | None = None) -> ClientAdapter:
+def open_adapter(
+    client: ClientConfig, timeout: float, secret: Secret | None = None, *, max_answer_bytes: int | None = None
+) -> ClientAdapter:
     """An adapter for a stored client, its secret read from the environment or the keyring."""
     cls = registry.adapter_class(client.type)
     if secret is None:
@@ -52,7 +58,7 @@ def open_adapter(client: ClientConfig, timeout: float, secret: Secret | None = N
             secret = load_secret(client)
         except KeyringUnavailable as exc:
             raise KeyringUnavailable(f"{client.name}: {exc}") from exc
-    return cls(connection_for(client, secret, timeout))
+    return cls(connection_for(client, secret, timeout, max_answer_bytes))
 
 
 def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> ClientVersion:

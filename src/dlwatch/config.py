@@ -59,8 +59,32 @@ class Hooks:
 class Settings:
     poll_interval: float = 30.0
     request_timeout: float = 10.0
+    # The most dlwatch reads of one answer: a client's (a full listing of 50,000 torrents fits) and
+    # a fetched .torrent/.nzb or Prowlarr answer.
+    max_answer_mib: float = 160.0
+    max_file_mib: float = 100.0
+    # "missing" needs evidence: this many successful answers in a row without the download, each at
+    # least `missing_gap` seconds after the last; then it is still looked for `missing_window` s.
+    missing_after: int = 2
+    missing_gap: float = 10.0
+    missing_window: float = 86400.0
+    # A `sending` attempt not listed by its client this long after it was sent never reached it.
+    sending_grace: float = 120.0
     path_mappings: tuple[PathMapping, ...] = ()
     hooks: Hooks = field(default_factory=Hooks)
+
+    @property
+    def client_deadline(self) -> float:
+        """All of one client's work in one poll (connect, every request, every body) ends by this."""
+        return 2 * self.request_timeout
+
+    @property
+    def max_answer_bytes(self) -> int:
+        return int(self.max_answer_mib * 2**20)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mib * 2**20)
 
     def map_path(self, path: str | None, client_name: str) -> str | None:
         if not path:
@@ -78,8 +102,18 @@ DEFAULTS = Settings()
 def default_document() -> dict:
     """config.toml as `dlwatch config init` writes it (every key at its default)."""
     return {
-        "poll": {"interval": DEFAULTS.poll_interval},
-        "http": {"timeout": DEFAULTS.request_timeout},
+        "poll": {
+            "interval": DEFAULTS.poll_interval,
+            "missing_after": DEFAULTS.missing_after,
+            "missing_gap": DEFAULTS.missing_gap,
+            "missing_window": DEFAULTS.missing_window,
+            "sending_grace": DEFAULTS.sending_grace,
+        },
+        "http": {
+            "timeout": DEFAULTS.request_timeout,
+            "max_answer_mib": DEFAULTS.max_answer_mib,
+            "max_file_mib": DEFAULTS.max_file_mib,
+        },
         "hooks": {
             "on_complete": "",
             "on_failed": "",
@@ -139,7 +173,13 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         mappings.append(PathMapping(str(entry["remote"]), str(entry["local"]), entry.get("client")))
     return Settings(
         poll_interval=number("poll", "interval", DEFAULTS.poll_interval),
+        missing_after=max(1, count("poll", "missing_after", DEFAULTS.missing_after)),
+        missing_gap=number("poll", "missing_gap", DEFAULTS.missing_gap),
+        missing_window=number("poll", "missing_window", DEFAULTS.missing_window),
+        sending_grace=number("poll", "sending_grace", DEFAULTS.sending_grace),
         request_timeout=number("http", "timeout", DEFAULTS.request_timeout),
+        max_answer_mib=number("http", "max_answer_mib", DEFAULTS.max_answer_mib),
+        max_file_mib=number("http", "max_file_mib", DEFAULTS.max_file_mib),
         path_mappings=tuple(mappings),
         hooks=Hooks(
             on_complete=hooks_doc.get("on_complete", ""),

@@ -49,6 +49,10 @@ class CannotConnect(ClientError):
     what_to_do = "check that the client is running and the host, port and --ssl settings are right"
 
 
+class NotDelivered(CannotConnect):
+    """Nothing reached the client (refused, DNS, TLS, connect timeout): safe to try another."""
+
+
 class AuthRejected(ClientError):
     what_to_do = "fix it with `dlwatch client edit {name} --password-stdin` (or --api-key-stdin)"
 

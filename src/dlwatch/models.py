@@ -14,6 +14,9 @@ class Protocol(enum.StrEnum):
 class DownloadStatus(enum.StrEnum):
     """One vocabulary for every client. Adapters map their raw states onto it."""
 
+    # Set by `send`, never by an adapter: recorded before the upload, so a killed send leaves a trace
+    # that polling resolves (found in the client, or "never reached the client").
+    SENDING = "sending"
     QUEUED = "queued"
     DOWNLOADING = "downloading"
     PAUSED = "paused"
@@ -22,7 +25,8 @@ class DownloadStatus(enum.StrEnum):
     POSTPROCESSING = "postprocessing"
     COMPLETED = "completed"  # seeding counts as completed
     FAILED = "failed"
-    # Set by the tracker, never by an adapter: seen once, then gone without a history entry.
+    # Set by the tracker, never by an adapter: seen, then gone from successive answers with no
+    # history entry. Still looked for a while: it comes back if the client lists it again.
     MISSING = "missing"
     UNKNOWN = "unknown"
 
@@ -73,6 +77,7 @@ class Connection:
     timeout: float = 10.0
     # True: verify against the system CAs; False: --insecure; a path: --ca-bundle.
     verify: bool | str = True
+    max_answer_bytes: int = 160 * 2**20  # fits a full listing of a client with 50,000 torrents
 
     @property
     def base_url(self) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from .errors import AuthRejected, CannotConnect, ClientError, UnexpectedResponse
+from .httpio import AnswerTooLarge, read_bounded
 from .models import Protocol, Secret
 
 MASKED = "********"
@@ -77,12 +79,33 @@ class Release:
         return cls(**{**data, "protocol": Protocol(data["protocol"])})
 
 
+def without_api_key(url: str | None) -> str | None:
+    """Prowlarr's links carry its API key (`apikey=`); dlwatch stores and prints them without it."""
+    if not url or "apikey=" not in url.lower():
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "apikey"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_api_key(url: str, prowlarr_url: str, api_key: Secret | None) -> str:
+    """The link as Prowlarr gave it: its key added back, for Prowlarr's own links only."""
+    if not api_key or not url.startswith(prowlarr_url.rstrip("/") + "/"):
+        return url
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("apikey", api_key.reveal())]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def dlwatch_priority(prowlarr_priority: Any) -> int:
     """Prowlarr prefers the lowest priority (1..50); dlwatch the highest."""
     try:
         return 51 - min(50, max(1, int(prowlarr_priority)))
     except (TypeError, ValueError):
         return 0
+
+
+MAX_ANSWER_BYTES = 64 * 2**20  # a search of every indexer with hundreds of results is a few MiB
 
 
 class Prowlarr:
@@ -108,7 +131,9 @@ class Prowlarr:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = read_bounded(self._http, method, path, limit=MAX_ANSWER_BYTES, **kwargs)
+        except AnswerTooLarge:
+            raise UnexpectedResponse(f"Prowlarr at {self.url} sent more than {MAX_ANSWER_BYTES // 2**20} MiB") from None
         except httpx.TimeoutException as exc:
             raise CannotConnect(f"Prowlarr at {self.url} did not answer in time") from exc
         except httpx.HTTPError as exc:
@@ -223,7 +248,7 @@ def _release(r: dict[str, Any]) -> Release:
         seeders=r.get("seeders"),
         leechers=r.get("leechers"),
         grabs=r.get("grabs"),
-        download_url=r.get("downloadUrl"),
-        magnet_url=r.get("magnetUrl"),
+        download_url=without_api_key(r.get("downloadUrl")),
+        magnet_url=without_api_key(r.get("magnetUrl")),
         info_hash=(r.get("infoHash") or "").lower() or None,
     )

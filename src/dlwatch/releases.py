@@ -11,35 +11,51 @@ from . import secrets as keyring_secrets
 from .config import Settings
 from .errors import ConfigError, KeyringUnavailable, UsageError
 from .models import ClientConfig, DownloadStatus, Secret
-from .prowlarr import Prowlarr, Release, RemoteClient
+from .prowlarr import Prowlarr, Release, RemoteClient, with_api_key
 from .sending import SendResult, send
 from .sources import load_source
 from .store import Attempt, Store, now_iso
 
-PROWLARR = "prowlarr"  # its keyring account and the name in DLWATCH_PROWLARR_API_KEY
+PROWLARR = "prowlarr"  # the name in DLWATCH_PROWLARR_API_KEY
 
 
-def prowlarr_key() -> Secret | None:
-    return keyring_secrets.get_secret(PROWLARR, PROWLARR, keyring_secrets.API_KEY)
+def _account(store: Store) -> str:
+    """Each home's Prowlarr key is its own keyring entry, so `prowlarr set` in one home leaves
+    every other home's alone."""
+    return f"{PROWLARR}-{store.home_id()}"
+
+
+def prowlarr_key(store: Store) -> Secret | None:
+    key = keyring_secrets.get_secret(_account(store), PROWLARR, keyring_secrets.API_KEY)
+    # Before keys were per home they were one entry for all homes: still read, never written.
+    return key or keyring_secrets.get_secret(PROWLARR, PROWLARR, keyring_secrets.API_KEY)
+
+
+def prowlarr_key_source(store: Store) -> str:
+    """Where the Prowlarr key would come from, for `prowlarr show`: never the key."""
+    source = keyring_secrets.secret_source(_account(store), PROWLARR, keyring_secrets.API_KEY)
+    if source == "none" and keyring_secrets.secret_source(PROWLARR, PROWLARR, keyring_secrets.API_KEY) == "keyring":
+        return "keyring (shared by every home, from an older dlwatch; `prowlarr set` makes it this home's)"
+    return source
 
 
 def open_prowlarr(store: Store, settings: Settings) -> Prowlarr:
     url = store.prowlarr_url()
     if not url:
         raise ConfigError("Prowlarr is not set up: run `dlwatch prowlarr set --url URL --api-key-stdin`")
-    return Prowlarr(url, prowlarr_key(), timeout=max(30.0, settings.request_timeout))
+    return Prowlarr(url, prowlarr_key(store), timeout=max(30.0, settings.request_timeout))
 
 
 def set_prowlarr(store: Store, url: str, api_key: Secret | None, *, test: bool, timeout: float) -> str | None:
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url needs http:// or https://, not {url!r}")
-    key = api_key or prowlarr_key()
+    key = api_key or prowlarr_key(store)
     version = None
     if test:
         with Prowlarr(url, key, timeout=timeout) as prowlarr:
             version = prowlarr.version()
     if api_key:
-        keyring_secrets.set_secret(PROWLARR, PROWLARR, keyring_secrets.API_KEY, api_key)
+        keyring_secrets.set_secret(_account(store), PROWLARR, keyring_secrets.API_KEY, api_key)
     store.set_prowlarr_url(url.rstrip("/"))
     return version
 
@@ -136,7 +152,13 @@ def send_release(
     source = release.download_url or release.magnet_url
     if not source:
         raise UsageError(f"search result {position} has no download link")
-    payload = load_source(source, protocol=release.protocol, timeout=max(30.0, settings.request_timeout))
+    source = with_api_key(source, store.prowlarr_url() or "", prowlarr_key(store))
+    payload = load_source(
+        source,
+        protocol=release.protocol,
+        timeout=max(30.0, settings.request_timeout),
+        max_bytes=settings.max_file_bytes,
+    )
     return send(
         store,
         settings,

@@ -103,7 +103,9 @@ def m002_prowlarr(db: sqlite_utils.Database) -> None:
 def m003_exactly_once(db: sqlite_utils.Database) -> None:
     # Attempts and events get AUTOINCREMENT, so an id is never handed out twice (readers follow the
     # event log by id, and users type attempt ids). Attempts get a version for compare-and-set
-    # writes; events keep the attempt's record as it was at that moment; hook_runs is the outbox.
+    # writes, the evidence "missing" needs (answers in a row without it, when the last counted) and
+    # the hash of what was sent (to spot it sent again); events keep the attempt's record as it was
+    # at that moment; hook_runs is the outbox.
     db.execute(
         """CREATE TABLE "attempts_v3" (
    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,7 +131,10 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
    "created_at" TEXT NOT NULL,
    "updated_at" TEXT NOT NULL,
    "completed_at" TEXT,
-   "version" INTEGER NOT NULL DEFAULT 0
+   "version" INTEGER NOT NULL DEFAULT 0,
+   "absent_count" INTEGER NOT NULL DEFAULT 0,
+   "absent_at" TEXT,
+   "payload_sha256" TEXT
 )"""
     )
     db.execute(
@@ -155,6 +160,7 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
     db["attempts"].create_index(["client_id", "status"])
     db["attempts"].create_index(["client_id", "client_download_id"])
     db["attempts"].create_index(["status"])
+    db["attempts"].create_index(["payload_sha256"])
     db["events"].create_index(["attempt_id"])
     db.execute(
         """CREATE TABLE "hook_runs" (
@@ -176,6 +182,8 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
 )"""
     )
     db["hook_runs"].create_index(["event_id", "hook"], unique=True)
+    # Facts about this home itself, e.g. its id (each home's Prowlarr key is its own keyring entry).
+    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
     db["hook_runs"].create_index(["state", "next_at"])
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import eventlog
 from .clients import open_adapter, protocol_of
-from .config import Settings
-from .errors import CannotConnect, ClientError, DlwatchError, NotFoundError, UsageError
+from .config import Hooks, Settings
+from .errors import CannotConnect, ClientError, DlwatchError, NotDelivered, NotFoundError, UsageError
 from .matching import find_by_title
 from .models import AddRequest, ClientConfig, DownloadItem, DownloadStatus, Protocol
 from .sources import Payload
@@ -21,6 +24,10 @@ class SendResult:
     attempt: Attempt
     client: ClientConfig
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (client name, why)
+    # Set when this exact download was already tracked: the attempt returned is that one.
+    already_tracked: bool = False
+    # Set when the client may have it but did not confirm: the attempt stays `sending` until polled.
+    unconfirmed: str | None = None
 
 
 def candidates(store: Store, protocol: Protocol, client_name: str | None) -> list[ClientConfig]:
@@ -35,6 +42,10 @@ def candidates(store: Store, protocol: Protocol, client_name: str | None) -> lis
     return chosen
 
 
+def payload_digest(payload: Payload) -> str:
+    return hashlib.sha256(payload.content or (payload.magnet or "").encode()).hexdigest()
+
+
 def send(
     store: Store,
     settings: Settings,
@@ -45,8 +56,20 @@ def send(
     category: str | None = None,
     paused: bool = False,
     ref: str | None = None,
+    force: bool = False,
 ) -> SendResult:
-    """Hand the payload to the preferred client of its protocol; on a connection failure, the next."""
+    """Hand the payload to the preferred client of its protocol, tracking it from before the upload.
+
+    The attempt is recorded `sending` first, so a send killed at any moment leaves a trace polling
+    resolves. It moves on to the next client only when the first one certainly did not get it (it
+    refused the connection, TLS or DNS failed); after a timeout it asks that client whether the
+    download arrived, and keeps it `sending` there if the client cannot say."""
+    digest = payload_digest(payload)
+    hashes = [h for h in (payload.infohash_v1, payload.infohash_v2) if h]
+    if not force and (existing := store.find_active(hashes, digest)):
+        client = store.client_by_id(existing.client_id) if existing.client_id else None
+        if client is not None:
+            return SendResult(existing, client, already_tracked=True)
     tag = uuid.uuid4().hex
     skipped: list[tuple[str, str]] = []
     for client in candidates(store, payload.protocol, client_name):
@@ -61,35 +84,85 @@ def send(
             infohash_v2=payload.infohash_v2,
             dlwatch_tag=tag,
         )
+        stamp = now_iso()
+        sending = eventlog.start_tracking(
+            store,
+            Attempt(
+                id=0,
+                client_id=client.id,
+                title=request.title,
+                protocol=payload.protocol,
+                status=DownloadStatus.SENDING,
+                created_at=stamp,
+                updated_at=stamp,
+                client_download_id=hashes[0] if hashes else None,
+                alt_ids=tuple(hashes[1:]),
+                dlwatch_tag=tag,
+                category=request.category,
+                ref=ref,
+                source="send",
+                payload_sha256=digest,
+            ),
+            client.name,
+            client.type,
+        )
         try:
-            with open_adapter(client, settings.request_timeout) as adapter:
+            with (
+                open_adapter(client, settings.request_timeout) as adapter,
+                adapter.work_within(settings.client_deadline),
+            ):
                 download_id = adapter.add(request)
-        except CannotConnect as exc:
+        except NotDelivered as exc:
+            store.delete_attempt(sending.id)  # nothing reached this client: nothing to track there
             skipped.append((client.name, str(exc.for_client(client.name))))
             continue
+        except CannotConnect as exc:  # it may have arrived: ask before sending it anywhere else
+            found = _ask_whether_it_arrived(store, client, sending, settings)
+            if found is None:
+                return SendResult(sending, client, skipped, unconfirmed=str(exc.for_client(client.name)))
+            if found is False:
+                store.delete_attempt(sending.id)
+                skipped.append((client.name, f"{exc.for_client(client.name)}, and it does not have the download"))
+                continue
+            return SendResult(store.get_attempt(sending.id), client, skipped)
         except ClientError as exc:
+            store.delete_attempt(sending.id)
             exc.for_client(client.name)
             raise
-        stamp = now_iso()
-        alt = tuple(h for h in (payload.infohash_v1, payload.infohash_v2) if h and h != download_id)
-        attempt = Attempt(
-            id=0,
-            client_id=client.id,
-            title=request.title,
-            protocol=payload.protocol,
-            status=DownloadStatus.PAUSED if paused else DownloadStatus.QUEUED,
-            created_at=stamp,
-            updated_at=stamp,
+        after = replace(
+            sending,
             client_download_id=download_id,
-            alt_ids=alt,
-            dlwatch_tag=tag,
-            category=request.category,
-            ref=ref,
-            source="send",
+            alt_ids=tuple(h for h in hashes if h != download_id),
+            status=DownloadStatus.PAUSED if paused else DownloadStatus.QUEUED,
         )
-        return SendResult(eventlog.start_tracking(store, attempt, client.name, client.type), client, skipped)
+        # Recorded as an event like any other, but no hook: nothing happened to the download yet.
+        eventlog.record(store, [eventlog.Change(sending, after, client.name, client.type, "sent")], Hooks())
+        return SendResult(store.get_attempt(sending.id), client, skipped)
     reasons = "; ".join(why for _, why in skipped)
     raise DlwatchError(f"no {payload.protocol} client could be reached: {reasons}")
+
+
+def _ask_whether_it_arrived(store: Store, client: ClientConfig, sending: Attempt, settings: Settings) -> bool | None:
+    """True if the client lists the download now (then it is recorded), False if the client answered
+    without it, None if it could not be asked. qBittorrent adds asynchronously: a miss is asked twice."""
+    from .tracker import lookup
+
+    for wait in (0.0, 1.0):
+        time.sleep(wait)
+        try:
+            with (
+                open_adapter(client, settings.request_timeout) as adapter,
+                adapter.work_within(settings.client_deadline),
+            ):
+                found = lookup(adapter, [sending])
+        except DlwatchError:
+            return None
+        if item := found.get(sending.id):
+            after = copy.copy(sending)
+            apply_item(after, item, client.name, settings)
+            eventlog.record(store, [eventlog.Change(sending, after, client.name, client.type, "sent")], Hooks())
+            return True
+    return False
 
 
 def adopt(
@@ -101,26 +174,33 @@ def adopt(
     title: str | None = None,
     ref: str | None = None,
 ) -> Attempt:
-    """Start tracking a download that is already in a client."""
+    """Start tracking a download that is already in a client; a `missing` attempt of the same
+    download is taken up again rather than refused."""
     if bool(download_id) == bool(title):
         raise UsageError("give exactly one of --id or --title")
     client = store.get_client(client_name)
     tracked = [a for a in store.list_attempts(client_id=client.id) if a.client_download_id]
 
-    def refuse_if_tracked(answers_to) -> None:
-        for existing in tracked:
-            if answers_to(existing.client_download_id):
-                raise UsageError(f"already tracked as attempt {existing.id}")
+    def already(answers_to) -> Attempt | None:
+        return next((a for a in tracked if answers_to(a.client_download_id)), None)
 
-    if download_id:  # known before asking the client
-        refuse_if_tracked(lambda known: known.lower() == download_id.lower())
-    with open_adapter(client, settings.request_timeout) as adapter:
+    known = already(lambda k: k.lower() == download_id.lower()) if download_id else None
+    if known and known.status is not DownloadStatus.MISSING:
+        raise UsageError(f"already tracked as attempt {known.id}")
+    with open_adapter(client, settings.request_timeout) as adapter, adapter.work_within(settings.client_deadline):
         try:
             item = _find(adapter, download_id, title)
         except ClientError as exc:
             exc.for_client(client.name)
             raise
-    refuse_if_tracked(item.answers_to)
+    if existing := already(item.answers_to):
+        if existing.status is not DownloadStatus.MISSING:
+            raise UsageError(f"already tracked as attempt {existing.id}")
+        after = copy.copy(existing)
+        apply_item(after, item, client.name, settings)
+        change = eventlog.Change(existing, after, client.name, client.type, "taken up again with `dlwatch track`")
+        eventlog.record(store, [change], settings.hooks)
+        return store.get_attempt(existing.id)
     stamp = now_iso()
     attempt = Attempt(
         id=0,

@@ -7,6 +7,7 @@ of a torrent, or the id the Usenet client returns for the uploaded NZB.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,9 @@ def detect_protocol(content: bytes, *, filename: str = "", content_type: str = "
     return None
 
 
-def load_source(source: str, *, protocol: Protocol | None = None, timeout: float = 30.0) -> Payload:
+def load_source(
+    source: str, *, protocol: Protocol | None = None, timeout: float = 30.0, max_bytes: int = MAX_DOWNLOAD_BYTES
+) -> Payload:
     if source.startswith("magnet:"):
         try:
             info = parse_magnet(source)
@@ -60,14 +63,16 @@ def load_source(source: str, *, protocol: Protocol | None = None, timeout: float
             Protocol.TORRENT, title, magnet=source, infohash_v1=info.infohash_v1, infohash_v2=info.infohash_v2
         )
     if re.match(r"^https?://", source, re.IGNORECASE):
-        content, filename, content_type = _fetch(source, timeout)
+        content, filename, content_type = _fetch(source, timeout, max_bytes)
         if content is None:  # the URL redirected to a magnet link
-            return load_source(filename, protocol=protocol, timeout=timeout)
+            return load_source(filename, protocol=protocol)
         return _from_content(content, filename, content_type, protocol, origin=source)
     path = Path(source).expanduser()
     if not path.is_file():
         raise UsageError(f"{source}: no such file, and not an http(s) URL or magnet link")
     try:
+        if path.stat().st_size > max_bytes:
+            raise UsageError(f"{source} is {path.stat().st_size} bytes: too large for a .torrent or .nzb")
         content = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from exc
@@ -102,14 +107,20 @@ def _from_content(
     )
 
 
-def _fetch(url: str, timeout: float) -> tuple[bytes | None, str, str]:
-    """Download a .torrent/.nzb; a redirect to a magnet link returns (None, magnet, "")."""
+def _fetch(url: str, timeout: float, max_bytes: int) -> tuple[bytes | None, str, str]:
+    """Download a .torrent/.nzb, redirects and all within twice `timeout` and `max_bytes`; a
+    redirect to a magnet link returns (None, magnet, "")."""
     import httpx
 
+    from .httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
+
+    deadline = time.monotonic() + 2 * timeout
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as http:
+        with httpx.Client(follow_redirects=False) as http:
             for _ in range(10):
-                response = http.get(url)
+                response = read_bounded(
+                    http, "GET", url, limit=max_bytes, deadline=deadline, timeout=timeout_until(deadline, timeout)
+                )
                 location = response.headers.get("location")
                 if response.is_redirect and location:
                     if location.startswith("magnet:"):
@@ -120,10 +131,12 @@ def _fetch(url: str, timeout: float) -> tuple[bytes | None, str, str]:
             if response.status_code != 200:
                 raise DlwatchError(f"fetching {_safe(url)} failed: HTTP {response.status_code}")
             content = response.content
-    except httpx.HTTPError as exc:
+    except AnswerTooLarge:
+        raise DlwatchError(f"{_safe(url)} is over {max_bytes // 2**20} MiB: too large for a .torrent or .nzb") from None
+    except DeadlinePassed:
+        raise DlwatchError(f"fetching {_safe(url)} took longer than {2 * timeout:g}s; stopped") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise DlwatchError(f"fetching {_safe(url)} failed: {exc}") from exc
-    if len(content) > MAX_DOWNLOAD_BYTES:
-        raise DlwatchError(f"{_safe(url)} is {len(content)} bytes: too large for a .torrent or .nzb")
     return content, _filename(response, url), response.headers.get("content-type", "")
 
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,19 @@ class DatabaseBusy(DlwatchError):
     pass
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def now_iso(*, precise: bool = False) -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds" if precise else "seconds")
+
+
+def iso_ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+def seconds_since(timestamp: str) -> float:
+    try:
+        return (datetime.now(UTC) - datetime.fromisoformat(timestamp)).total_seconds()
+    except ValueError:
+        return float("inf")  # unreadable: long ago
 
 
 @dataclass
@@ -70,9 +81,14 @@ class Attempt:
     completed_at: str | None = None
     # Bumped by every write: a writer changes the row only if it still has the version it read.
     version: int = 0
+    # Successful answers in a row that lacked it (and when the last counted): evidence for "missing".
+    absent_count: int = 0
+    absent_at: str | None = None
+    payload_sha256: str | None = None  # of the .torrent/.nzb sent, to spot the same one sent again
 
     def visible_fields(self) -> dict[str, Any]:
-        """What a user can see of the attempt: a write that changes none of these is skipped."""
+        """What a user can see of the attempt, and what polling keeps: a write that changes none of
+        these is skipped."""
         row = self.to_row()
         for key in ("updated_at", "version"):
             row.pop(key)
@@ -206,6 +222,16 @@ class Store:
         with self.write():
             self.db["clients"].delete(client_id)
 
+    def home_id(self) -> str:
+        """This home's own id, made on first use."""
+        with self.write():
+            rows = list(self.db["meta"].rows_where("key = ?", ["home_id"]))
+            if rows:
+                return rows[0]["value"]
+            value = str(uuid.uuid4())
+            self.db["meta"].insert({"key": "home_id", "value": value})
+            return value
+
     # -- Prowlarr --------------------------------------------------------------------------------
 
     def prowlarr_url(self) -> str | None:
@@ -239,8 +265,15 @@ class Store:
         return Attempt.from_row(rows[0])
 
     def list_attempts(
-        self, *, ids: Iterable[int] | None = None, active_only: bool = False, client_id: str | None = None
+        self,
+        *,
+        ids: Iterable[int] | None = None,
+        active_only: bool = False,
+        client_id: str | None = None,
+        missing_since: str | None = None,
     ) -> list[Attempt]:
+        """Attempts by id; `active_only` keeps those not final, and with `missing_since` also the
+        `missing` ones that went missing after that time (they are still looked for)."""
         clauses: list[str] = []
         params: list[Any] = []
         if ids is not None:
@@ -249,13 +282,32 @@ class Store:
             params += id_list
         if active_only:
             finals = [str(s) for s in DownloadStatus if s.is_final]
-            clauses.append(f"status not in ({', '.join('?' * len(finals))})")
+            active = f"status not in ({', '.join('?' * len(finals))})"
             params += finals
+            if missing_since is not None:
+                active = f"({active} or (status = ? and updated_at >= ?))"
+                params += [str(DownloadStatus.MISSING), missing_since]
+            clauses.append(active)
         if client_id is not None:
             clauses.append("client_id = ?")
             params.append(client_id)
         where = " and ".join(clauses) or None
         return [Attempt.from_row(r) for r in self.db["attempts"].rows_where(where, params, order_by="id")]
+
+    def find_active(self, download_ids: Iterable[str], payload_sha256: str | None) -> Attempt | None:
+        """A not-final attempt that answers to one of these ids (infohashes) or was sent from the
+        same .torrent/.nzb bytes."""
+        ids = [i.lower() for i in download_ids]
+        finals = [str(s) for s in DownloadStatus if s.is_final]
+        marks = ", ".join("?" * len(ids)) or "NULL"
+        rows = self.db.query(
+            f"SELECT * FROM attempts WHERE status NOT IN ({', '.join('?' * len(finals))}) AND ("
+            f"lower(client_download_id) IN ({marks}) "
+            f"OR EXISTS (SELECT 1 FROM json_each(alt_ids) WHERE lower(value) IN ({marks})) "
+            "OR payload_sha256 = ?) ORDER BY id LIMIT 1",
+            [*finals, *ids, *ids, payload_sha256],
+        )
+        return next((Attempt.from_row(r) for r in rows), None)
 
     def delete_attempt(self, attempt_id: int) -> None:
         with self.write():  # its events and their hook runs go with it (ON DELETE CASCADE)

@@ -22,7 +22,7 @@ from .errors import DlwatchError
 from .eventlog import Change, Event
 from .matching import find_by_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
-from .store import Attempt, Store, now_iso
+from .store import Attempt, Store, iso_ago, now_iso, seconds_since
 
 if TYPE_CHECKING:
     from .adapters.base import ClientAdapter
@@ -51,13 +51,13 @@ class Sessions:
     def __init__(self) -> None:
         self._adapters: dict[str, tuple[str, ClientAdapter]] = {}
 
-    def get(self, client: ClientConfig, timeout: float) -> ClientAdapter:
+    def get(self, client: ClientConfig, settings: Settings) -> ClientAdapter:
         kept = self._adapters.get(client.id)
         if kept and kept[0] == client.updated_at:
             return kept[1]
         if kept:
             kept[1].close()
-        adapter = open_adapter(client, timeout)
+        adapter = open_adapter(client, settings.request_timeout, max_answer_bytes=settings.max_answer_bytes)
         self._adapters[client.id] = (client.updated_at, adapter)
         return adapter
 
@@ -115,6 +115,7 @@ def apply_item(attempt: Attempt, item: DownloadItem, client_name: str, settings:
     attempt.category = item.category or attempt.category
     attempt.error = item.error
     attempt.seen = True
+    attempt.absent_count, attempt.absent_at = 0, None
     if item.status is DownloadStatus.COMPLETED:
         attempt.raw_file_path = settings.map_path(item.content_path or item.save_path, client_name)
         attempt.completed_at = attempt.completed_at or now_iso()
@@ -124,7 +125,10 @@ def apply_item(attempt: Attempt, item: DownloadItem, client_name: str, settings:
 def mark_missing(attempt: Attempt) -> None:
     attempt.status = DownloadStatus.MISSING
     attempt.download_speed, attempt.eta_seconds = 0, None
-    attempt.error = "no longer in the client, and no history entry says how it ended"
+    attempt.error = (
+        f"no longer in the client ({attempt.absent_count} answers in a row without it), "
+        "and no history entry says how it ended"
+    )
 
 
 def poll(
@@ -135,7 +139,8 @@ def poll(
         with Sessions() as own:
             return poll(store, settings, attempt_ids, own)
     ids = list(attempt_ids) if attempt_ids is not None else None
-    attempts = store.list_attempts(ids=ids, active_only=True)
+    looked_for_since = iso_ago(settings.missing_window)
+    attempts = store.list_attempts(ids=ids, active_only=True, missing_since=looked_for_since)
     by_client: dict[str, list[Attempt]] = defaultdict(list)
     unassigned = []
     for attempt in attempts:
@@ -158,7 +163,9 @@ def poll(
 
     def ask(client: ClientConfig) -> dict[int, DownloadItem] | DlwatchError:
         try:
-            return lookup(sessions.get(client, settings.request_timeout), by_client[client.id])
+            adapter = sessions.get(client, settings)
+            with adapter.work_within(settings.client_deadline):
+                return lookup(adapter, by_client[client.id])
         except DlwatchError as exc:
             return exc
         except Exception as exc:  # an adapter bug or a library surprise is this client's failure only
@@ -196,11 +203,21 @@ def _changes(
     for before in attempts:
         after = copy.copy(before)
         item = answer.get(before.id)
+        mine = before.client_id == client.id
         if item is not None:
             after.client_id = client.id
             apply_item(after, item, client.name, settings)
-        elif before.seen and before.client_id == client.id:
-            mark_missing(after)
+        elif mine and before.status is DownloadStatus.SENDING:
+            if seconds_since(before.created_at) < settings.sending_grace:
+                continue  # a send may still be under way
+            after.status = DownloadStatus.FAILED
+            after.error = f"never reached the client: not listed {settings.sending_grace:g}s after it was sent"
+        elif mine and before.seen and before.status is not DownloadStatus.MISSING:
+            if before.absent_at and seconds_since(before.absent_at) < settings.missing_gap:
+                continue  # absent again too soon to count: one odd answer is no evidence
+            after.absent_count, after.absent_at = before.absent_count + 1, now_iso(precise=True)
+            if after.absent_count >= settings.missing_after:
+                mark_missing(after)
         else:
             continue  # not listed yet: the client may still be fetching it
         changes.append(Change(before, after, client.name, client.type, after.error))

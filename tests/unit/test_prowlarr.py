@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlwatch.cli.app import app
+from dlwatch.store import Store
 from tests.conftest import fixture_body, recorded
 from tests.support.payloads import bencode
 
@@ -44,6 +45,9 @@ def test_set_keeps_the_key_in_the_keyring_and_sends_it_as_a_header(
     assert httpx_mock.get_requests()[0].headers["x-api-key"] == KEY
     assert KEY in memory_keyring.store.values()
     assert json.loads(cli("prowlarr", "show", "--json").stdout) == {"url": PROWLARR, "api_key": "keyring"}
+    assert list(memory_keyring.store) == [
+        ("dlwatch", f"prowlarr-{Store(dlwatch_home / 'dlwatch.db').home_id()}/api_key")
+    ]
     for path in dlwatch_home.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes()
@@ -106,13 +110,19 @@ def test_import_maps_fields_asks_for_masked_secrets_and_skips_unsupported(cli, c
     assert len(json.loads(cli("client", "list", "--json").stdout)) == 4
 
 
-def test_search_shows_numbered_results(cli, connected, httpx_mock):
+def test_search_shows_numbered_results(cli, connected, httpx_mock, dlwatch_home):
     reply(httpx_mock, "/api/v1/search?query=open+movie&type=search&limit=5", "search.json")
     result = cli("search", "open movie", "--limit", "5", "--json")
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert [(r["index"], r["protocol"]) for r in found] == [(1, "usenet"), (2, "torrent")]
     assert found[1]["info_hash"] == "08ada5a7a6183aae1e09d831df6748d566095a10"
+    # Prowlarr's links carry its key: dlwatch neither prints nor stores it
+    assert "apikey" not in result.stdout.lower() and "PROWLARRKEY" not in result.stdout
+    assert found[1]["download_url"].startswith(f"{PROWLARR}/3/download?link=ENCRYPTED2")
+    for path in dlwatch_home.rglob("*"):
+        if path.is_file():
+            assert b"PROWLARRKEY" not in path.read_bytes()
 
 
 TORRENT = bencode(
@@ -130,8 +140,8 @@ def searched(cli, connected, httpx_mock):
 def test_grab_fetches_through_prowlarr_and_records_the_exact_id(cli, searched, httpx_mock):
     from dlwatch.torrentmeta import parse_torrent
 
-    httpx_mock.add_response(
-        url=fixture_body("prowlarr/search.json")[1]["downloadUrl"],
+    httpx_mock.add_response(  # the key is put back from the keyring, for Prowlarr's own link only
+        url=fixture_body("prowlarr/search.json")[1]["downloadUrl"].replace("PROWLARRKEY", KEY),
         content=TORRENT,
         headers={"content-type": "application/x-bittorrent"},
     )

@@ -78,7 +78,10 @@ CREATE TABLE "attempts" (
    "created_at" TEXT NOT NULL,
    "updated_at" TEXT NOT NULL,
    "completed_at" TEXT,
-   "version" INTEGER NOT NULL DEFAULT 0
+   "version" INTEGER NOT NULL DEFAULT 0,
+   "absent_count" INTEGER NOT NULL DEFAULT 0,
+   "absent_at" TEXT,
+   "payload_sha256" TEXT
 );
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE "events" (
@@ -97,6 +100,8 @@ CREATE INDEX "idx_attempts_client_id_client_download_id"
     ON "attempts" ("client_id", "client_download_id");
 CREATE INDEX "idx_attempts_status"
     ON "attempts" ("status");
+CREATE INDEX "idx_attempts_payload_sha256"
+    ON "attempts" ("payload_sha256");
 CREATE INDEX "idx_events_attempt_id"
     ON "events" ("attempt_id");
 CREATE TABLE "hook_runs" (
@@ -118,6 +123,10 @@ CREATE TABLE "hook_runs" (
 );
 CREATE UNIQUE INDEX "idx_hook_runs_event_id_hook"
     ON "hook_runs" ("event_id", "hook");
+CREATE TABLE "meta" (
+   "key" TEXT PRIMARY KEY,
+   "value" TEXT NOT NULL
+);
 CREATE INDEX "idx_hook_runs_state_next_at"
     ON "hook_runs" ("state", "next_at");"""
 

@@ -95,7 +95,12 @@ def test_qbittorrent_send_downloading_completed_with_mapped_path_and_one_hook(ht
     lines = hook_log.read_text().strip().splitlines()
     assert (json.loads(lines[0])["id"], json.loads(lines[0])["event_id"]) == (attempt.id, e.id)
     assert lines[1] == "completed /mnt/media/dl/dlw-tr2qb-dbb783.bin"
-    assert [e.to_status for e in eventlog.of_attempt(store, attempt.id)] == ["queued", "downloading", "completed"]
+    assert [e.to_status for e in eventlog.of_attempt(store, attempt.id)] == [
+        "sending",
+        "queued",
+        "downloading",
+        "completed",
+    ]
 
 
 def sab_url(**params):
@@ -183,18 +188,43 @@ def test_nzbget_health_failure_ends_failed_with_the_reason(httpx_mock, store):
     assert store.get_attempt(attempt.id).error.startswith("health check failed")
 
 
-def test_transmission_download_that_vanishes_becomes_missing(httpx_mock, store):
+def test_one_empty_answer_changes_nothing_and_two_apart_make_it_missing(httpx_mock, store):
     add(store, "tr", "transmission", 9091)
-    fake_transmission(
-        httpx_mock,
-        [fixture_body("transmission/list_paused.json"), {"arguments": {"torrents": []}, "result": "success"}],
-    )
+    empty = {"arguments": {"torrents": []}, "result": "success"}
+    paused = fixture_body("transmission/list_paused.json")
+    fake_transmission(httpx_mock, [paused, empty, paused, empty, empty, empty])
     attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH)).attempt
     assert attempt.client_download_id == TR_HASH
-    assert poll(store, Settings()).events[0].to_status == "paused"
-    [e] = poll(store, Settings()).events
+    settings = Settings(missing_gap=0.3)
+    assert poll(store, settings).events[0].to_status == "paused"
+    assert poll(store, settings).events == []  # a restarting client's one empty answer
+    assert poll(store, settings).events == []  # listed again: the count starts over
+    assert poll(store, settings).events == []  # absent once more
+    assert poll(store, settings).events == []  # absent again, but too soon after to count
+    time.sleep(0.35)
+    [e] = poll(store, settings).events
     assert (e.from_status, e.to_status) == ("paused", "missing")
-    assert "no longer in the client" in store.get_attempt(attempt.id).error
+    assert "no longer in the client (2 answers in a row without it)" in store.get_attempt(attempt.id).error
+
+
+def test_a_missing_download_listed_again_comes_back_and_track_readopts_one(httpx_mock, store):
+    add(store, "tr", "transmission", 9091)
+    empty = {"arguments": {"torrents": []}, "result": "success"}
+    paused = fixture_body("transmission/list_paused.json")
+    fake_transmission(httpx_mock, [paused, empty, empty, paused, empty, empty, paused])
+    attempt = send(store, Settings(), load_source("magnet:?xt=urn:btih:" + TR_HASH)).attempt
+    settings = Settings(missing_gap=0.01)
+    poll(store, settings)
+    poll(store, settings)
+    time.sleep(0.02)
+    assert poll(store, settings).events[0].to_status == "missing"
+    [back] = poll(store, settings).events  # the client lists it again, within the window
+    assert (back.from_status, back.to_status) == ("missing", "paused")
+    poll(store, settings)
+    time.sleep(0.02)
+    assert poll(store, settings).events[0].to_status == "missing"
+    adopted = adopt(store, settings, "tr", download_id=TR_HASH)
+    assert (adopted.id, adopted.status) == (attempt.id, DownloadStatus.PAUSED)  # the same attempt, not a refusal
 
 
 def test_not_yet_listed_is_not_missing(httpx_mock, store):
@@ -220,17 +250,6 @@ def test_a_down_client_is_reported_and_the_other_goes_on(httpx_mock, store):
     assert [(f.client_name, f.error.split(" to ")[0]) for f in result.failures] == [("qb", "cannot connect")]
     assert store.get_attempt(tr_attempt.id).status is DownloadStatus.PAUSED
     assert store.get_attempt(qb_attempt.id).status is DownloadStatus.QUEUED  # last known state kept
-
-
-def test_send_falls_back_to_the_next_client_when_one_is_down(httpx_mock, store):
-    add(store, "down", "qbittorrent", 8081, priority=9)
-    add(store, "qb", "qbittorrent", 8080, priority=1)
-    httpx_mock.add_exception(httpx.ConnectError("refused"), url="http://127.0.0.1:8081/api/v2/auth/login")
-    qbit_login(httpx_mock)
-    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
-    result = send(store, Settings(), load_source(MAGNET))
-    assert result.client.name == "qb"
-    assert [name for name, _ in result.skipped] == ["down"]
 
 
 def test_send_when_no_client_answers(httpx_mock, store):
@@ -321,3 +340,61 @@ def test_adopt_by_title(httpx_mock, store):
     attempt = adopt(store, Settings(), "qb", title="DLW TR2QB DBB783", ref="x")
     assert attempt.client_download_id == HASH and attempt.status is DownloadStatus.DOWNLOADING and attempt.seen
     assert attempt.raw_file_path is None  # not completed: no path yet
+
+
+def test_the_same_torrent_sent_twice_is_one_attempt_unless_forced(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.", is_reusable=True)
+    first = send(store, Settings(), load_source(MAGNET))
+    again = send(store, Settings(), load_source(MAGNET.upper().replace("MAGNET:?XT=URN:BTIH:", "magnet:?xt=urn:btih:")))
+    assert (again.already_tracked, again.attempt.id) == (True, first.attempt.id)
+    assert len(httpx_mock.get_requests(url=f"{QB}/torrents/add")) == 1
+    forced = send(store, Settings(), load_source(MAGNET), force=True)
+    assert forced.attempt.id != first.attempt.id and not forced.already_tracked
+
+
+def test_a_timeout_after_the_upload_asks_that_client_and_never_sends_it_elsewhere(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080, priority=9)
+    add(store, "other", "qbittorrent", 8081, priority=1)
+    qbit_login(httpx_mock)
+    httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=f"{QB}/torrents/add", method="POST")
+    info(httpx_mock, "qbittorrent/list_downloading.json")  # it did arrive
+    result = send(store, Settings(), load_source(MAGNET))
+    assert (result.client.name, result.attempt.status, result.attempt.client_download_id) == (
+        "qb",
+        DownloadStatus.DOWNLOADING,
+        HASH,
+    )
+    assert not httpx_mock.get_requests(url="http://127.0.0.1:8081/api/v2/torrents/add")
+
+
+def test_a_send_the_client_cannot_confirm_stays_sending_then_never_reached_fails(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080, priority=9)
+    add(store, "other", "qbittorrent", 8081, priority=1)
+    qbit_login(httpx_mock)
+    httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=f"{QB}/torrents/add", method="POST")
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url=f"{QB}/torrents/info?hashes={HASH}", is_reusable=True)
+    result = send(store, Settings(), load_source(MAGNET))
+    assert result.unconfirmed and "did not answer" in result.unconfirmed
+    assert (result.attempt.status, result.attempt.client_id) == (DownloadStatus.SENDING, store.get_client("qb").id)
+    assert not httpx_mock.get_requests(url="http://127.0.0.1:8081/api/v2/torrents/add")
+    httpx_mock.reset()
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/info?hashes={HASH}", json=[], is_reusable=True)
+    assert poll(store, Settings()).events == []  # within the grace period: a send may be under way
+    [e] = poll(store, Settings(sending_grace=0.001)).events
+    assert (e.from_status, e.to_status) == ("sending", "failed")
+    assert store.get_attempt(result.attempt.id).error.startswith("never reached the client")
+
+
+def test_a_refused_client_is_skipped_and_leaves_no_attempt_behind(httpx_mock, store):
+    add(store, "down", "qbittorrent", 8081, priority=9)
+    add(store, "qb", "qbittorrent", 8080, priority=1)
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url="http://127.0.0.1:8081/api/v2/auth/login")
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    result = send(store, Settings(), load_source(MAGNET))
+    assert (result.client.name, [name for name, _ in result.skipped]) == ("qb", ["down"])
+    assert [a.client_id for a in store.list_attempts()] == [store.get_client("qb").id]
+    assert result.attempt.status is DownloadStatus.QUEUED

@@ -5,12 +5,15 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
+import ssl
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, CannotConnect, ClientError, UnexpectedResponse
+from ..errors import AuthRejected, CannotConnect, ClientError, NotDelivered, UnexpectedResponse
+from ..httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
 from ..models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
 
 USER_AGENT = "dlwatch/0.1"
@@ -38,6 +41,18 @@ class ClientAdapter(abc.ABC):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._http: httpx.Client | None = None
+        # A time.monotonic() by which all of this client's work must be done (a poll cycle sets it
+        # with `work_within`): every request and body read is cut off there, however slow the drip.
+        self.deadline: float | None = None
+        self.deadline_seconds = 0.0
+
+    @contextlib.contextmanager
+    def work_within(self, seconds: float) -> Iterator[None]:
+        self.deadline, self.deadline_seconds = time.monotonic() + seconds, seconds
+        try:
+            yield
+        finally:
+            self.deadline = None
 
     def __repr__(self) -> str:
         c = self.connection
@@ -78,13 +93,17 @@ class ClientAdapter(abc.ABC):
     def http(self) -> httpx.Client:
         if self._http is None:
             c = self.connection
-            self._http = httpx.Client(
-                base_url=c.base_url,
-                timeout=httpx.Timeout(c.timeout, connect=min(c.timeout, 10.0)),
-                verify=c.verify,
-                headers={"User-Agent": USER_AGENT},
-                follow_redirects=False,
-            )
+            try:
+                self._http = httpx.Client(
+                    base_url=c.base_url,
+                    timeout=httpx.Timeout(c.timeout, connect=min(c.timeout, 10.0)),
+                    # Loading the CA store costs start-up time that plain http:// never needs.
+                    verify=c.verify if c.use_ssl else False,
+                    headers={"User-Agent": USER_AGENT},
+                    follow_redirects=False,
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise NotDelivered(f"cannot use the CA bundle {c.verify}: {exc}") from exc
         return self._http
 
     @contextlib.contextmanager
@@ -96,7 +115,7 @@ class ClientAdapter(abc.ABC):
         except ClientError:
             raise
         except httpx.ConnectTimeout as exc:
-            raise CannotConnect(f"timed out connecting to {where}") from exc
+            raise NotDelivered(f"timed out connecting to {where}") from exc
         except httpx.TimeoutException as exc:
             raise CannotConnect(
                 f"{where} did not answer within {self.connection.timeout:g}s "
@@ -105,21 +124,39 @@ class ClientAdapter(abc.ABC):
         except httpx.ConnectError as exc:
             text = str(exc)
             if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or "TLS" in text:
-                raise CannotConnect(
+                raise NotDelivered(
                     f"TLS failed for {where}: {_first_line(text)} "
                     "(for a self-signed certificate use --ca-bundle FILE, or --insecure)"
                 ) from exc
-            raise CannotConnect(f"cannot connect to {where}: {_first_line(text)}") from exc
+            raise NotDelivered(f"cannot connect to {where}: {_first_line(text)}") from exc
         except httpx.RemoteProtocolError as exc:
             raise UnexpectedResponse(
                 f"{where} broke the HTTP exchange ({_first_line(str(exc))}); is this an https port?"
             ) from exc
         except httpx.HTTPError as exc:
             raise CannotConnect(f"request to {where} failed: {_first_line(str(exc))}") from exc
+        except (httpx.InvalidURL, httpx.StreamError) as exc:
+            raise UnexpectedResponse(f"could not make a request to {where}: {_first_line(str(exc))[:160]}") from exc
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One exchange, its body read within the size limit and the deadline (`httpio`)."""
+        c = self.connection
         with self.transport_errors():
-            return self.http.request(method, path, **kwargs)
+            try:
+                timeout = timeout_until(self.deadline, c.timeout)
+                return read_bounded(
+                    self.http, method, path, limit=c.max_answer_bytes, deadline=self.deadline, timeout=timeout, **kwargs
+                )
+            except AnswerTooLarge as exc:
+                raise UnexpectedResponse(
+                    f"{c.base_url} sent {exc} for one answer; stopped reading "
+                    "(raise [http] max_answer_mib in config.toml if that is right)"
+                ) from None
+            except DeadlinePassed:
+                raise CannotConnect(
+                    f"{c.base_url} did not finish answering within this poll's deadline "
+                    f"({self.deadline_seconds:g}s, twice [http] timeout); cut off"
+                ) from None
 
     def check_status(self, response: httpx.Response, *, what: str) -> None:
         """401/403 mean the client turned us away; any other non-2xx is unexpected."""

@@ -186,8 +186,25 @@ class TransmissionAdapter(ClientAdapter):
             params["ids"] = [i.lower() for i in ids]
         result = self._call("torrent_get", params)
         try:
-            return [self._item(t) for t in result["torrents"]]
-        except (KeyError, TypeError, ValueError) as exc:
+            torrents = result["torrents"]
+            items = [self._item(t) for t in torrents]
+            # Where a finished torrent's files are comes from its own file list, asked only for the
+            # ones that finished (a season pack lists hundreds of files).
+            unlisted = [
+                i
+                for i, t in zip(items, torrents, strict=True)
+                if i.status is DownloadStatus.COMPLETED and "files" not in t
+            ]
+            if unlisted:
+                files = self._call(
+                    "torrent_get", {"fields": ["hash_string", "files"], "ids": [i.client_download_id for i in unlisted]}
+                )
+                by_hash = {str(t["hash_string"]).lower(): t.get("files") for t in files["torrents"]}
+                for item in unlisted:
+                    item.content_path, warning = _content_path(item.save_path, by_hash.get(item.client_download_id))
+                    item.error = item.error or warning
+            return items
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise shape_error("Transmission", "torrent-get", exc) from exc
 
     def _item(self, t: dict[str, Any]) -> DownloadItem:
@@ -199,6 +216,7 @@ class TransmissionAdapter(ClientAdapter):
         download_dir = t.get("download_dir") or None
         name = str(t.get("name") or "")
         done = status is DownloadStatus.COMPLETED
+        content_path, warning = _content_path(download_dir, t["files"]) if done and "files" in t else (None, None)
         return DownloadItem(
             client_download_id=str(t["hash_string"]).lower(),
             title=name,
@@ -211,8 +229,8 @@ class TransmissionAdapter(ClientAdapter):
             eta_seconds=int(eta) if not done and eta is not None and 0 <= int(eta) < MAX_SENSIBLE_ETA else None,
             category=(t.get("labels") or [None])[0],
             save_path=download_dir,
-            content_path=f"{download_dir.rstrip('/')}/{name}" if download_dir and name else None,
-            error=error,
+            content_path=content_path,
+            error=error or warning,
         )
 
     def _status(self, t: dict[str, Any], code: int) -> tuple[DownloadStatus, str | None]:
@@ -229,6 +247,19 @@ class TransmissionAdapter(ClientAdapter):
         if code == 4 and t.get("is_stalled") and not t.get("rate_download"):
             return DownloadStatus.STALLED, error_text
         return self.map_state(str(code)), error_text
+
+
+def _content_path(download_dir: str | None, files: Any) -> tuple[str | None, str | None]:
+    """The file (single-file torrent) or top folder its files are in, from Transmission's own file
+    list (the torrent's name is what its creator chose, and need not be where the files went); and
+    a warning when that list points outside the download folder, which is then not used."""
+    if not download_dir or not isinstance(files, list) or not files or not isinstance(files[0], dict):
+        return None, None
+    first = str(files[0].get("name") or "").replace("\\", "/")
+    top = first.split("/", 1)[0]
+    if first.startswith("/") or top in ("", ".", ".."):
+        return None, f"Transmission listed a file outside its download folder ({first[:80]!r}); path not used"
+    return f"{download_dir.rstrip('/')}/{top}", None
 
 
 def _legacy(params: dict[str, Any]) -> dict[str, Any]:

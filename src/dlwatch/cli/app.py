@@ -8,13 +8,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 from typer.core import TyperGroup
 
 from .. import __version__
 from ..config import DB_FILE, resolve_home
 from ..errors import DlwatchError
-from .context import AppContext
+from .context import AppContext, echo
 
 
 class DlwatchGroup(TyperGroup):
@@ -27,17 +28,27 @@ class DlwatchGroup(TyperGroup):
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
                 traceback.print_exc()
-            typer.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             raise typer.Exit(130) from None
         except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
                 traceback.print_exc()
             where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
-            typer.echo(f"error: {where}: {exc}", err=True)
+            echo(f"error: {where}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug of ours: still one line, the traceback behind --debug
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext) and obj.debug:
+                traceback.print_exc()
+            echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (this is a dlwatch bug; --debug shows where)", err=True
+            )
             raise typer.Exit(1) from None
 
 
@@ -54,7 +65,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"dlwatch {__version__}")
+        echo(f"dlwatch {__version__}")
         raise typer.Exit()
 
 
@@ -102,5 +113,5 @@ def main() -> None:
     try:
         app()
     except DlwatchError as exc:  # raised before a command ran, e.g. while resolving the home
-        typer.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

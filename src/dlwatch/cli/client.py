@@ -12,7 +12,7 @@ from .. import registry
 from .. import secrets as keyring_secrets
 from ..errors import UsageError
 from ..models import ClientConfig, ClientVersion, Secret
-from .context import app_context, console, print_json, read_secret_from_stdin, warn
+from .context import app_context, console, echo, print_json, read_secret_from_stdin, warn
 
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
 
@@ -50,10 +50,10 @@ def _secret_source(client: ClientConfig) -> str:
 
 def _report_version(client: ClientConfig, version: ClientVersion | None, verb: str) -> None:
     if version is None:
-        typer.echo(f"{verb} {client.name} ({client.type}, not tested)")
+        echo(f"{verb} {client.name} ({client.type}, not tested)")
     else:
         api = f", API {version.api_version}" if version.api_version else ""
-        typer.echo(f"{verb} {client.name}: {registry.adapter_class(client.type).display_name} {version.version}{api}")
+        echo(f"{verb} {client.name}: {registry.adapter_class(client.type).display_name} {version.version}{api}")
 
 
 def _tls_warning(insecure: bool) -> None:
@@ -122,7 +122,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
         print_json([_client_dict(c) for c in clients])
         return
     if not clients:
-        typer.echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
+        echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
         return
     from rich.table import Table
 
@@ -166,7 +166,7 @@ def show_cmd(
         "updated_at",
     ):
         value = data.get(key)
-        typer.echo(f"{key + ':':<12} {'-' if value in (None, '') else value}")
+        echo(f"{key + ':':<12} {'-' if value in (None, '') else value}")
 
 
 @app.command("edit")
@@ -223,7 +223,7 @@ def edit_cmd(
 def remove_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Client name.")) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
     client = core.remove_client(app_context(ctx).store, name)
-    typer.echo(f"removed {client.name}")
+    echo(f"removed {client.name}")
 
 
 @app.command("test")
@@ -245,7 +245,7 @@ def test_cmd(
         if result.ok:
             _report_version(result.client, result.version, "ok")
         else:
-            typer.echo(f"FAILED {result.error}")
+            echo(f"FAILED {result.error}")
 
     results = core.check_clients(targets, context.settings.request_timeout, on_result=show)
     if as_json:
@@ -307,7 +307,7 @@ def types_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         print_json(rows)
         return
     for r in rows:
-        typer.echo(
+        echo(
             f"{r['type']:<14} {r['protocol']:<8} port {r['default_port']:<6} "
             f"url base {r['default_url_base'] or '/':<14} {r['secret']}"
         )

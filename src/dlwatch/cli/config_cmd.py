@@ -7,7 +7,7 @@ from dataclasses import asdict
 import typer
 
 from ..config import CONFIG_FILE, DB_FILE, init_config
-from .context import app_context, print_json
+from .context import app_context, echo, print_json
 
 app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_ar
 def path_cmd(ctx: typer.Context) -> None:
     """Print the dlwatch home, config file and database paths."""
     home = app_context(ctx).home
-    typer.echo(f"home:     {home}\nconfig:   {home / CONFIG_FILE}\ndatabase: {home / DB_FILE}")
+    echo(f"home:     {home}\nconfig:   {home / CONFIG_FILE}\ndatabase: {home / DB_FILE}")
 
 
 @app.command("show")
@@ -27,16 +27,16 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     if as_json:
         print_json(data)
         return
-    typer.echo(f"poll interval:   {settings.poll_interval:g} s")
-    typer.echo(f"request timeout: {settings.request_timeout:g} s")
+    echo(f"poll interval:   {settings.poll_interval:g} s")
+    echo(f"request timeout: {settings.request_timeout:g} s")
     for key in ("on_complete", "on_failed", "on_change"):
-        typer.echo(f"hook {key + ':':<13}{getattr(settings.hooks, key) or '-'}")
-    typer.echo(f"hook timeout:    {settings.hooks.timeout:g} s")
+        echo(f"hook {key + ':':<13}{getattr(settings.hooks, key) or '-'}")
+    echo(f"hook timeout:    {settings.hooks.timeout:g} s")
     if not settings.path_mappings:
-        typer.echo("path mappings:   none")
+        echo("path mappings:   none")
     for m in settings.path_mappings:
         scope = f" (client {m.client})" if m.client else ""
-        typer.echo(f"path mapping:    {m.remote} -> {m.local}{scope}")
+        echo(f"path mapping:    {m.remote} -> {m.local}{scope}")
 
 
 @app.command("init")
@@ -46,4 +46,4 @@ def init_cmd(
 ) -> None:
     """Write config.toml with every key at its default."""
     path = init_config(app_context(ctx).home, force=force)
-    typer.echo(f"wrote {path}")
+    echo(f"wrote {path}")

@@ -51,8 +51,16 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Every line dlwatch prints as text goes through here: other people's data in it (titles,
+    errors, paths) cannot drive the terminal."""
+    from ..safetext import for_terminal
+
+    typer.echo(for_terminal(message), err=err)
+
+
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    echo(f"warning: {message}", err=True)
 
 
 def read_secret_from_stdin(what: str) -> str:

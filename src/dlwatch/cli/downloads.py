@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..models import DownloadStatus, Protocol
-from .context import app_context, print_json, warn
+from ..safetext import shown
+from .context import app_context, echo, print_json, warn
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -31,7 +32,7 @@ def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
 
 def _report_failures(result) -> None:
     for failure in result.failures:
-        typer.echo(f"error: {failure.client_name}: {failure.error}", err=True)
+        echo(f"error: {failure.client_name}: {failure.error}", err=True)
 
 
 def send(
@@ -54,14 +55,23 @@ def send(
     ref: str | None = typer.Option(
         None, "--ref", help="An opaque reference of yours, kept with the attempt (e.g. a media id)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Send it even if the same torrent or file is already tracked and not finished."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the attempt as JSON."),
 ) -> None:
-    """Send a download to a client and start tracking it. Prints the attempt id."""
+    """Send a download to a client and start tracking it. Prints the attempt id.
+
+    The same torrent (by infohash) or the same file already tracked and not finished is not sent
+    twice: its attempt is printed instead (exit 0), unless --force."""
     from ..sending import send as send_download
     from ..sources import load_source
 
     context = app_context(ctx)
-    payload = load_source(source, protocol=protocol, timeout=context.settings.request_timeout * 3)
+    settings = context.settings
+    payload = load_source(
+        source, protocol=protocol, timeout=settings.request_timeout * 3, max_bytes=settings.max_file_bytes
+    )
     result = send_download(
         context.store,
         context.settings,
@@ -71,15 +81,24 @@ def send(
         category=category,
         paused=paused,
         ref=ref,
+        force=force,
     )
     for name, why in result.skipped:
         warn(f"skipped {name}: {why}")
+    a = result.attempt
+    if result.already_tracked:
+        warn(f"already tracked as attempt {a.id} on {result.client.name} ({a.status}); not sent again (see --force)")
+    elif result.unconfirmed:
+        warn(
+            f"{result.unconfirmed}; it may have arrived, so it was not sent anywhere else: attempt {a.id} "
+            f"stays 'sending' until a poll finds it in {result.client.name} or reports it never arrived"
+        )
     if as_json:
-        print_json(_records(context.store, [result.attempt])[0])
+        print_json(_records(context.store, [a])[0])
     else:
-        a = result.attempt
-        typer.echo(f"{a.id}")
-        typer.echo(f"sent {a.title!r} to {result.client.name} (id {a.client_download_id})", err=True)
+        echo(f"{a.id}")
+        if not (result.already_tracked or result.unconfirmed):
+            echo(f"sent {a.title!r} to {result.client.name} (id {a.client_download_id})", err=True)
 
 
 def track(
@@ -98,8 +117,8 @@ def track(
     if as_json:
         print_json(_records(context.store, [attempt])[0])
     else:
-        typer.echo(f"{attempt.id}")
-        typer.echo(f"tracking {attempt.title!r} on {client}: {attempt.status}", err=True)
+        echo(f"{attempt.id}")
+        echo(f"tracking {attempt.title!r} on {client}: {attempt.status}", err=True)
 
 
 def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., help="Attempt id.")) -> None:
@@ -107,7 +126,7 @@ def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., help="Attem
     from ..sending import forget as forget_attempt
 
     attempt = forget_attempt(app_context(ctx).store, attempt_id)
-    typer.echo(f"forgot {attempt.id} {attempt.title}")
+    echo(f"forgot {attempt.id} {shown(attempt.title)}")
 
 
 def poll(
@@ -153,7 +172,7 @@ def _print_events(store: Store, events: list, as_json: bool) -> None:
     runs = outbox.for_events(store, [e.id for e in events])
     for event in events:
         record = feed_record(event, runs[event.id])
-        sys.stdout.write((json.dumps(record) if as_json else event_line(record)) + "\n")
+        sys.stdout.write((json.dumps(record) if as_json else event_line(record)) + "\n")  # both escape controls
     sys.stdout.flush()
 
 
@@ -185,7 +204,7 @@ def status(
     if as_json:
         print_json(_records(store, attempts))
     elif not attempts:
-        typer.echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
+        echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
     elif sys.stdout.isatty():
         from .context import console
         from .render import attempts_table
@@ -197,7 +216,7 @@ def status(
 
         names, _ = _names(store)
         for a in attempts:
-            typer.echo(attempt_line(a, client_label(a, names)))
+            echo(attempt_line(a, client_label(a, names)))
     if failures:
         raise typer.Exit(1)
 
@@ -217,11 +236,11 @@ def history(
     if as_json:
         print_json([event_record(e) for e in events])
         return
-    typer.echo(f"{attempt.id} {attempt.title}")
+    echo(f"{attempt.id} {shown(attempt.title)}")
     for e in events:
         progress = f" {e.progress * 100:.1f}%" if e.progress is not None else ""
-        message = f"  {e.message}" if e.message else ""
-        typer.echo(f"{e.at}  {e.from_status or '-':>14} -> {e.to_status:<14}{progress}{message}")
+        message = f"  {shown(e.message)}" if e.message else ""
+        echo(f"{e.at}  {e.from_status or '-':>14} -> {e.to_status:<14}{progress}{message}")
 
 
 def watch(
@@ -255,7 +274,7 @@ def watch(
     cursor = eventlog.last_id(store)
     watched = set(fixed) if fixed else {a.id for a in store.list_attempts(active_only=True)}
     if until_done and not watched:
-        typer.echo("nothing to watch: no active attempts", err=True)
+        echo("nothing to watch: no active attempts", err=True)
         return
     live_table = sys.stdout.isatty() and not as_json
     live = None

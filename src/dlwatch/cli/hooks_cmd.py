@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .context import app_context, print_json
+from .context import app_context, echo, print_json
 
 app = typer.Typer(
     help="Hook deliveries: one per status change and hook, run at least once (see the README).",
@@ -13,9 +13,11 @@ app = typer.Typer(
 
 
 def _line(run) -> str:
-    title = (run.record or {}).get("title", "")
+    from ..safetext import shown
+
+    title = shown((run.record or {}).get("title", ""))
     what = f"{run.state:<8} {run.hook:<12} attempt {run.attempt_id} event {run.event_id}"
-    tail = f"  {run.detail}" if run.detail else ""
+    tail = f"  {shown(run.detail)}" if run.detail else ""
     return f"{run.id:>5} {what}  tries {run.tries}  {title}{tail}"
 
 
@@ -36,10 +38,10 @@ def listing(
     if as_json:
         print_json([hook_run_record(r) for r in runs])
     elif not runs:
-        typer.echo("no failed hook runs" if failed else "no hook runs yet")
+        echo("no failed hook runs" if failed else "no hook runs yet")
     else:
         for run in runs:
-            typer.echo(_line(run))
+            echo(_line(run))
 
 
 @app.command("retry")
@@ -57,7 +59,7 @@ def retry(
     if as_json:
         print_json(hook_run_record(run))
     else:
-        typer.echo(_line(run))
+        echo(_line(run))
     if run.state != "done":
         raise typer.Exit(1)
 
@@ -77,4 +79,4 @@ def run_due(
         print_json([hook_run_record(r) for r in runs])
     else:
         for run in runs:
-            typer.echo(_line(run))
+            echo(_line(run))

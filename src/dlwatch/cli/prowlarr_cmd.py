@@ -7,7 +7,8 @@ import sys
 import typer
 
 from ..models import Secret
-from .context import app_context, console, print_json, read_secret_from_stdin, warn
+from ..safetext import shown
+from .context import app_context, console, echo, print_json, read_secret_from_stdin, warn
 
 app = typer.Typer(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).", no_args_is_help=True)
 
@@ -35,21 +36,21 @@ def set_cmd(
         )
         key = Secret(value) if value else None
     version = set_prowlarr(context.store, url, key, test=not no_test, timeout=context.settings.request_timeout)
-    typer.echo(f"saved Prowlarr at {url}" + (f": Prowlarr {version}" if version else " (not tested)"))
+    echo(f"saved Prowlarr at {url}" + (f": Prowlarr {version}" if version else " (not tested)"))
 
 
 @app.command("show")
 def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the Prowlarr address and where its API key comes from (never the key)."""
-    from ..releases import PROWLARR
-    from ..secrets import API_KEY, secret_source
+    from ..releases import prowlarr_key_source
 
-    url = app_context(ctx).store.prowlarr_url()
-    source = secret_source(PROWLARR, PROWLARR, API_KEY)
+    store = app_context(ctx).store
+    url = store.prowlarr_url()
+    source = prowlarr_key_source(store)
     if as_json:
         print_json({"url": url, "api_key": source})
     else:
-        typer.echo(f"url:     {url or '- (run `dlwatch prowlarr set --url URL`)'}\napi key: {source}")
+        echo(f"url:     {url or '- (run `dlwatch prowlarr set --url URL`)'}\napi key: {source}")
 
 
 @app.command("test")
@@ -59,7 +60,7 @@ def test_cmd(ctx: typer.Context) -> None:
 
     context = app_context(ctx)
     with open_prowlarr(context.store, context.settings) as prowlarr:
-        typer.echo(f"ok Prowlarr {prowlarr.version()} at {prowlarr.url}")
+        echo(f"ok Prowlarr {prowlarr.version()} at {prowlarr.url}")
 
 
 def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool, as_json: bool) -> None:
@@ -99,11 +100,11 @@ def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool,
         return
     verb = "would " if dry_run else ""
     for name in report.created:
-        typer.echo(f"{verb}add {name}")
+        echo(f"{verb}add {name}")
     for name in report.updated:
-        typer.echo(f"{verb}update {name}")
+        echo(f"{verb}update {name}")
     for name, implementation in report.unsupported:
-        typer.echo(f"skipped {name}: {implementation} is not supported")
+        echo(f"skipped {name}: {implementation} is not supported")
     if report.needs_secret:
         warn(
             "still without a secret (Prowlarr never reveals them): "
@@ -111,7 +112,7 @@ def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool,
             + "; set each with `dlwatch client edit NAME --password-stdin` (or --api-key-stdin)"
         )
     if not dry_run and (report.created or report.updated):
-        typer.echo("now run `dlwatch client test` to check them")
+        echo("now run `dlwatch client test` to check them")
 
 
 def search(
@@ -144,7 +145,7 @@ def search(
         print_json([{"index": i, **r.to_json()} for i, r in enumerate(releases, 1)])
         return
     if not releases:
-        typer.echo("no results")
+        echo("no results")
         return
     from rich.table import Table
 
@@ -154,7 +155,7 @@ def search(
     for i, r in enumerate(releases, 1):
         popularity = f"{r.seeders} seeders" if r.protocol == "torrent" else f"{r.grabs or 0} grabs"
         age = human_duration(r.age_hours * 3600) if r.age_hours is not None else "-"
-        table.add_row(str(i), r.title, r.indexer, str(r.protocol), human_bytes(r.size), age, popularity)
+        table.add_row(str(i), shown(r.title), shown(r.indexer), str(r.protocol), human_bytes(r.size), age, popularity)
     console().print(table)
 
 
@@ -202,5 +203,5 @@ def grab(
     if as_json:
         print_json(_records(context.store, [attempt])[0])
     else:
-        typer.echo(f"{attempt.id}")
-        typer.echo(message, err=True)
+        echo(f"{attempt.id}")
+        echo(message, err=True)

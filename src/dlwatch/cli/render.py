@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..models import DownloadStatus
+from ..safetext import shown
 from ..store import Attempt
 from ..tracker import ClientFailure
 
@@ -16,6 +17,7 @@ STATUS_STYLE = {
     DownloadStatus.PAUSED: "yellow",
     DownloadStatus.STALLED: "yellow",
     DownloadStatus.POSTPROCESSING: "magenta",
+    DownloadStatus.SENDING: "dim",
 }
 
 
@@ -72,15 +74,15 @@ def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failur
         )
     for a in attempts:
         status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
-        title = Text(a.title)
+        title = Text(shown(a.title))
         if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
-            title.append("\n" + a.raw_file_path, style="dim")
+            title.append("\n" + shown(a.raw_file_path), style="dim")
         elif a.error:
-            title.append("\n" + a.error, style="dim red" if a.status.is_final else "dim")
+            title.append("\n" + shown(a.error), style="dim red" if a.status.is_final else "dim")
         table.add_row(
             str(a.id),
             title,
-            client_label(a, client_names),
+            shown(client_label(a, client_names)),
             status,
             progress_bar(a.progress),
             human_bytes(a.size_bytes),
@@ -94,33 +96,33 @@ def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failur
 def _failure_caption(failures) -> str | None:
     if not failures:
         return None
-    return "\n".join(f"{f.client_name}: {f.error} (last known state shown)" for f in failures)
+    return "\n".join(f"{shown(f.client_name)}: {shown(f.error)} (last known state shown)" for f in failures)
 
 
 def event_line(record: dict) -> str:
     """One line for a feed record (`records.feed_record`): what changed, and any hook that failed."""
-    head = f"{record.get('id')} {record.get('title', '')}"
-    client = record.get("client") or "?"
+    head = f"{record.get('id')} {shown(record.get('title', ''))}"
+    client = shown(record.get("client") or "?")
     if record["from_status"] is None:
         line = f"{head}: tracking started on {client} ({record['to_status']})"
     else:
         line = f"{head}: {record['from_status']} -> {record['to_status']} ({client})"
     if record["to_status"] == DownloadStatus.COMPLETED and record.get("raw_file_path"):
-        line += f" at {record['raw_file_path']}"
+        line += f" at {shown(record['raw_file_path'])}"
     elif record.get("error") and record["to_status"] in (DownloadStatus.FAILED, DownloadStatus.MISSING):
-        line += f": {record['error']}"
+        line += f": {shown(record['error'])}"
     for hook in record.get("hooks") or []:
         if hook["ok"] is False:
-            line += f" [hook {hook['name']} failed: {hook['detail']}]"
+            line += f" [hook {hook['name']} failed: {shown(hook['detail'])}]"
     return line
 
 
 def attempt_line(a: Attempt, client_name: str) -> str:
-    parts = [f"{a.id}", a.title, client_name, str(a.status), f"{a.progress * 100:.1f}%"]
+    parts = [f"{a.id}", shown(a.title), shown(client_name), str(a.status), f"{a.progress * 100:.1f}%"]
     if a.eta_seconds is not None:
         parts.append(f"ETA {human_duration(a.eta_seconds)}")
     if a.raw_file_path:
-        parts.append(a.raw_file_path)
+        parts.append(shown(a.raw_file_path))
     if a.error:
-        parts.append(a.error)
+        parts.append(shown(a.error))
     return "  ".join(parts)
