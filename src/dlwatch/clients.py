@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import ssl
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -70,17 +72,36 @@ def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> Client
             raise
 
 
+PROWLARR_NAME = "prowlarr"
+# A DNS name or an IPv4 address, or an IPv6 address (bare or in brackets): nothing else, so no
+# "user@host" or "host:port/path" can slip into a URL.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\]?")
+
+
 def validate(client: ClientConfig) -> ClientConfig:
     """Fill per-type defaults and reject what cannot work, before anything is saved or sent."""
     cls = registry.adapter_class(client.type)
-    if not client.name.strip():
-        raise UsageError("a client needs a name")
-    if not client.host.strip() or "/" in client.host:
-        raise UsageError(f"--host takes a host name or address, not {client.host!r} (use --url-base for a path)")
+    if not client.name.strip() or len(client.name) > 100 or not keyring_secrets.env_slug(client.name):
+        raise UsageError("a client needs a name of 1 to 100 characters with at least one letter or digit")
+    if keyring_secrets.env_slug(client.name) == keyring_secrets.env_slug(PROWLARR_NAME):
+        raise UsageError(f"{client.name!r} is taken: DLWATCH_PROWLARR_API_KEY is Prowlarr's own key")
+    if not _HOST.fullmatch(client.host or ""):
+        raise UsageError(
+            f"--host takes a host name or IP address only, not {client.host!r} "
+            "(no scheme, user, port or path: use --port, --ssl, --url-base, --username)"
+        )
     if not 0 < client.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, not {client.port}")
-    if client.ca_bundle and not Path(client.ca_bundle).is_file():
-        raise UsageError(f"--ca-bundle: no such file {client.ca_bundle}")
+    if not -(10**6) <= client.priority <= 10**6:
+        raise UsageError(f"--priority must be between -1000000 and 1000000, not {client.priority}")
+    if client.ca_bundle:
+        # Stored absolute, so cron (started elsewhere) finds the same file; checked now, not at poll.
+        path = Path(client.ca_bundle).expanduser().resolve()
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise UsageError(f"--ca-bundle {client.ca_bundle}: not a readable PEM certificate file ({exc})") from None
+        client.ca_bundle = str(path)
     client.url_base = "/" + client.url_base.strip("/") if client.url_base.strip("/") else ""
     if not cls.uses_username:
         client.username = None

@@ -140,16 +140,28 @@ COMMENTED_HEADER = """\
 
 def load_settings(home: Path) -> Settings:
     path = home / CONFIG_FILE
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"the dlwatch home {home} is a file, not a folder (see --home and $DLWATCH_HOME)")
     if not path.exists():
         return DEFAULTS
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     return parse_settings(doc, path)
 
 
 def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
+    for section in ("poll", "http", "hooks"):
+        if not isinstance(doc.get(section, {}), dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of keys, not {doc[section]!r}")
+    if not isinstance(doc.get("path_mappings", []), list):
+        raise ConfigError(f"{path}: path_mappings must be a list of [[path_mappings]] tables")
+
     def number(section: str, key: str, default: float) -> float:
         value = doc.get(section, {}).get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
@@ -170,7 +182,10 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
     for i, entry in enumerate(doc.get("path_mappings", [])):
         if not isinstance(entry, dict) or not entry.get("remote") or not entry.get("local"):
             raise ConfigError(f"{path}: path_mappings[{i}] needs both 'remote' and 'local'")
-        mappings.append(PathMapping(str(entry["remote"]), str(entry["local"]), entry.get("client")))
+        client = entry.get("client")
+        if client is not None and not isinstance(client, str):
+            raise ConfigError(f"{path}: path_mappings[{i}] client must be a client's name")
+        mappings.append(PathMapping(str(entry["remote"]), str(entry["local"]), client))
     return Settings(
         poll_interval=number("poll", "interval", DEFAULTS.poll_interval),
         missing_after=max(1, count("poll", "missing_after", DEFAULTS.missing_after)),
@@ -198,6 +213,10 @@ def init_config(home: Path, *, force: bool = False) -> Path:
     path = home / CONFIG_FILE
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists (use --force to overwrite it)")
-    home.mkdir(parents=True, exist_ok=True)
-    path.write_text(COMMENTED_HEADER + "\n" + tomli_w.dumps(default_document()), encoding="utf-8")
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Owner only: it names the commands dlwatch runs for you.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(COMMENTED_HEADER + "\n" + tomli_w.dumps(default_document()))
+    os.chmod(path, 0o600)
     return path

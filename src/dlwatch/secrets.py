@@ -19,10 +19,15 @@ NO_KEYRING_HINT = (
 )
 
 
+def env_slug(client_name: str) -> str:
+    """The name as it appears in environment variables: upper-cased, other characters as `_`.
+    Two clients whose names fold to the same slug would share a variable, so that is refused."""
+    return re.sub(r"[^A-Z0-9]+", "_", client_name.upper()).strip("_")
+
+
 def env_var(client_name: str, kind: str) -> str:
-    """DLWATCH_<CLIENT NAME>_API_KEY / _PASSWORD, the name upper-cased, other characters as `_`."""
-    slug = re.sub(r"[^A-Z0-9]+", "_", client_name.upper()).strip("_")
-    return f"DLWATCH_{slug}_{kind.upper()}"
+    """DLWATCH_<CLIENT NAME>_API_KEY / _PASSWORD."""
+    return f"DLWATCH_{env_slug(client_name)}_{kind.upper()}"
 
 
 def _account(client_id: str, kind: str) -> str:

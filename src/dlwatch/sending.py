@@ -42,6 +42,9 @@ def candidates(store: Store, protocol: Protocol, client_name: str | None) -> lis
     return chosen
 
 
+MAX_TITLE = 1000
+
+
 def payload_digest(payload: Payload) -> str:
     return hashlib.sha256(payload.content or (payload.magnet or "").encode()).hexdigest()
 
@@ -64,6 +67,8 @@ def send(
     resolves. It moves on to the next client only when the first one certainly did not get it (it
     refused the connection, TLS or DNS failed); after a timeout it asks that client whether the
     download arrived, and keeps it `sending` there if the client cannot say."""
+    if title is not None and not 0 < len(title) <= MAX_TITLE:
+        raise UsageError(f"--title takes 1 to {MAX_TITLE} characters, not {len(title)}")
     digest = payload_digest(payload)
     hashes = [h for h in (payload.infohash_v1, payload.infohash_v2) if h]
     if not force and (existing := store.find_active(hashes, digest)):

@@ -98,8 +98,14 @@ class Attempt:
     def from_row(cls, row: dict[str, Any]) -> Attempt:
         known = {f.name for f in fields(cls)}
         data = {k: v for k, v in row.items() if k in known}
-        data["protocol"] = Protocol(data["protocol"])
-        data["status"] = DownloadStatus(data["status"])
+        try:
+            data["protocol"] = Protocol(data["protocol"])
+            data["status"] = DownloadStatus(data["status"])
+        except ValueError as exc:
+            raise DlwatchError(
+                f"attempt {row.get('id')} holds a value this dlwatch does not know ({exc}): "
+                "the database was written by a newer dlwatch; upgrade dlwatch to use it"
+            ) from None
         data["alt_ids"] = tuple(json.loads(data.get("alt_ids") or "[]"))
         data["seen"] = bool(data.get("seen"))
         data["progress"] = data.get("progress") or 0.0
@@ -120,6 +126,8 @@ class Store:
         try:
             if str(path) != ":memory:":
                 _private_dir(self.path.parent)
+                if not self.path.exists():  # made owner-only from the start; SQLite gives its WAL the same mode
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
             self.conn = conn
@@ -202,6 +210,7 @@ class Store:
         with self.write():
             if self.find_client(client.name):
                 raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+            self._refuse_same_slug(client)
             stamp = now_iso()
             client.id = client.id or str(uuid.uuid4())
             client.created_at = client.created_at or stamp
@@ -214,9 +223,21 @@ class Store:
             other = self.find_client(client.name)
             if other and other.id != client.id:
                 raise UsageError(f"a client named {client.name!r} exists already")
+            self._refuse_same_slug(client)
             client.updated_at = now_iso()
             self.db["clients"].update(client.id, _client_to_row(client))
         return client
+
+    def _refuse_same_slug(self, client: ClientConfig) -> None:
+        from .secrets import env_slug, env_var
+
+        slug = env_slug(client.name)
+        for other in self.list_clients():
+            if other.id != client.id and env_slug(other.name) == slug:
+                raise UsageError(
+                    f"{client.name!r} and the client {other.name!r} would share the environment variable "
+                    f"{env_var(client.name, 'password')}; choose another name"
+                )
 
     def delete_client(self, client_id: str) -> None:
         with self.write():
@@ -320,15 +341,25 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _private_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise DlwatchError(f"the dlwatch home {path} is a file, not a folder (see --home and $DLWATCH_HOME)")
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o700)  # the home holds every download's history: owner only
+    except OSError:
+        pass
 
 
 def _private_files(db_path: Path) -> None:
-    """The database, its WAL and shared-memory file hold every download's history: owner only."""
-    for suffix in ("", "-wal", "-shm"):
-        target = db_path.with_name(db_path.name + suffix)
+    """The database, its WAL and shared-memory file hold every download's history, config.toml the
+    commands dlwatch runs: owner only (files made by an older dlwatch or by hand are fixed here)."""
+    for target in (
+        *(db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm")),
+        db_path.parent / "config.toml",
+    ):
         try:
-            if target.exists() and target.stat().st_mode & 0o077:
+            if target.exists() and target.stat().st_uid == os.getuid() and target.stat().st_mode & 0o077:
                 os.chmod(target, 0o600)
         except OSError:
             pass  # another user's file, or a read-only home: reading still works

@@ -25,56 +25,77 @@ class TorrentInfo:
     infohash_v2: str | None  # 64 hex; None for a v1-only torrent
 
 
+_INTEGER = re.compile(rb"i(0|-?[1-9][0-9]*)e")
+_LENGTH = re.compile(rb"(0|[1-9][0-9]{0,15}):")
+
+
 def _skip(data: bytes, i: int) -> int:
-    """Index just past the bencoded value starting at i."""
-    if i >= len(data):
+    """Index just past the bencoded value starting at i. Iterative, so no nesting depth a file
+    chooses can exhaust the stack; every length is checked against the data."""
+    depth = 0
+    while True:
+        c = data[i : i + 1]
+        if not c:
+            raise TorrentError("truncated torrent file")
+        if c == b"i":
+            match = _INTEGER.match(data, i)
+            if not match:
+                raise TorrentError(f"a malformed integer at byte {i}")
+            i = match.end()
+        elif c in (b"l", b"d"):
+            depth += 1
+            i += 1
+        elif c == b"e" and depth:
+            depth -= 1
+            i += 1
+        elif c.isdigit():
+            i = _string_end(data, i)
+        else:
+            raise TorrentError(f"not bencoded data at byte {i}")
+        if depth == 0:
+            return i
+
+
+def _string_end(data: bytes, i: int) -> int:
+    match = _LENGTH.match(data, i)
+    if not match:
+        raise TorrentError(f"a malformed string length at byte {i}")
+    end = match.end() + int(match.group(1))
+    if end > len(data):
         raise TorrentError("truncated torrent file")
-    c = data[i : i + 1]
-    if c == b"i":
-        end = data.index(b"e", i)
-        return end + 1
-    if c in (b"l", b"d"):
-        i += 1
-        while data[i : i + 1] != b"e":
-            i = _skip(data, i)
-            if i >= len(data):
-                raise TorrentError("truncated torrent file")
-        return i + 1
-    if c.isdigit():
-        colon = data.index(b":", i)
-        return colon + 1 + int(data[i:colon])
-    raise TorrentError(f"not bencoded data at byte {i}")
+    return end
 
 
 def _read_string(data: bytes, i: int) -> tuple[bytes, int]:
-    colon = data.index(b":", i)
-    start = colon + 1
-    end = start + int(data[i:colon])
-    return data[start:end], end
+    if not data[i : i + 1].isdigit():
+        raise TorrentError(f"expected a string at byte {i}")
+    end = _string_end(data, i)
+    return data[data.index(b":", i) + 1 : end], end
 
 
 def parse_torrent(data: bytes) -> TorrentInfo:
     if not data.startswith(b"d"):
         raise TorrentError("not a .torrent file (it does not start with a bencoded dictionary)")
-    try:
-        i = 1
-        info_span = None
-        while data[i : i + 1] != b"e":
-            key, i = _read_string(data, i)
-            end = _skip(data, i)
-            if key == b"info":
-                info_span = (i, end)
-            i = end
-    except (ValueError, IndexError) as exc:
-        raise TorrentError(f"not a valid .torrent file ({exc})") from exc
+    i = 1
+    info_span = None
+    while data[i : i + 1] != b"e":
+        key, i = _read_string(data, i)
+        end = _skip(data, i)
+        if key == b"info":
+            info_span = (i, end)
+        i = end
     if info_span is None:
         raise TorrentError("the .torrent file has no info dictionary")
     info = data[info_span[0] : info_span[1]]
+    if not info.startswith(b"d"):
+        raise TorrentError("the .torrent file's info is not a dictionary")
     keys = _top_level(info)
     version = keys.get(b"meta version")
     has_v1 = b"pieces" in keys
     has_v2 = version is not None and version == b"i2e"
     name = keys.get(b"name")
+    if name is not None and not name[:1].isdigit():
+        raise TorrentError("the .torrent file's name is not a string")
     return TorrentInfo(
         name=_decode_string(name) if name else None,
         infohash_v1=hashlib.sha1(info).hexdigest() if has_v1 or not has_v2 else None,

@@ -187,6 +187,10 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
+# What reading a JSON answer of the wrong shape raises (a list where a dict was, inf where an int was).
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError)
+
+
 def shape_error(client: str, what: str, exc: Exception) -> UnexpectedResponse:
     """A JSON answer that lacks what the documented shape promises."""
     return UnexpectedResponse(f"{client} answered {what} in an unexpected shape ({type(exc).__name__}: {exc})")

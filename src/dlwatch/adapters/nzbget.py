@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import ClientAdapter, progress_from, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 
 # The post-processing parameter dlwatch attaches to each job, as Sonarr attaches `drone`.
 TAG_PARAMETER = "dlwatch"
@@ -174,7 +174,7 @@ class NzbgetAdapter(ClientAdapter):
                     if group.get("ActiveDownloads") and not speed_given:
                         item.download_speed, speed_given = rate, True
                 items.append(item)
-        except (KeyError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("NZBGet", "listgroups", exc) from exc
         wanted = set(ids) if ids is not None else None
         return [i for i in items if wanted is None or i.client_download_id in wanted]
@@ -215,7 +215,7 @@ class NzbgetAdapter(ClientAdapter):
         history = self._call("history", False)
         try:
             return [self._history_item(h) for h in history if str(h.get("NZBID", h.get("ID"))) in wanted]
-        except (KeyError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("NZBGet", "history", exc) from exc
 
     def find_tagged(self, tag: str) -> DownloadItem | None:

@@ -17,7 +17,7 @@ import httpx
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import ClientAdapter, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, shape_error
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 
@@ -147,7 +147,7 @@ class QbittorrentAdapter(ClientAdapter):
         torrents = self.json_body(response, what="torrents/info")
         try:
             return [self._item(t) for t in torrents]
-        except (KeyError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("qBittorrent", "torrents/info", exc) from exc
 
     def _item(self, t: dict[str, Any]) -> DownloadItem:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import ClientAdapter, progress_from, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 
 MIB = 1024 * 1024
 
@@ -82,7 +82,7 @@ class SabnzbdAdapter(ClientAdapter):
         self._api("queue", limit=1)
         try:
             return ClientVersion(version=str(body["version"]))
-        except (KeyError, TypeError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("SABnzbd", "mode=version", exc) from exc
 
     def add(self, request: AddRequest) -> str:
@@ -114,7 +114,7 @@ class SabnzbdAdapter(ClientAdapter):
                 items.append(self._queue_item(slot, globally_paused, speed))
                 speed = 0  # SABnzbd reports one speed; it belongs to the job it is working on
             return items
-        except (KeyError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("SABnzbd", "mode=queue", exc) from exc
 
     def _queue_item(self, slot: dict[str, Any], globally_paused: bool, speed: int) -> DownloadItem:
@@ -147,7 +147,7 @@ class SabnzbdAdapter(ClientAdapter):
         body = self._api("history", start=0, limit=len(ids), nzo_ids=",".join(ids))
         try:
             return [self._history_item(slot) for slot in body["history"]["slots"]]
-        except (KeyError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("SABnzbd", "mode=history", exc) from exc
 
     def _history_item(self, slot: dict[str, Any]) -> DownloadItem:

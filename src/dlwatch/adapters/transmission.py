@@ -19,7 +19,7 @@ import httpx
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import ClientAdapter, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, shape_error
 
 SESSION_HEADER = "X-Transmission-Session-Id"
 MAX_HANDSHAKES = 2
@@ -204,7 +204,7 @@ class TransmissionAdapter(ClientAdapter):
                     item.content_path, warning = _content_path(item.save_path, by_hash.get(item.client_download_id))
                     item.error = item.error or warning
             return items
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except SHAPE_ERRORS as exc:
             raise shape_error("Transmission", "torrent-get", exc) from exc
 
     def _item(self, t: dict[str, Any]) -> DownloadItem:

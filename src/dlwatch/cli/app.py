@@ -8,7 +8,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -40,9 +39,13 @@ class DlwatchGroup(TyperGroup):
             where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
             echo(f"error: {where}: {exc}", err=True)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-            raise
         except Exception as exc:  # a bug of ours: still one line, the traceback behind --debug
+            if _is_usage_error(exc):  # one line too, naming where the help is
+                where = getattr(getattr(exc, "ctx", None), "command_path", None) or "dlwatch"
+                echo(f"error: {exc.format_message()} (see `{where} -h`)", err=True)
+                raise typer.Exit(2) from None
+            if _is_cli_control(exc):
+                raise
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
                 traceback.print_exc()
@@ -50,6 +53,16 @@ class DlwatchGroup(TyperGroup):
                 f"error: unexpected {type(exc).__name__}: {exc} (this is a dlwatch bug; --debug shows where)", err=True
             )
             raise typer.Exit(1) from None
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    return any(c.__name__ == "UsageError" and c.__module__.endswith("click.exceptions") for c in type(exc).__mro__)
+
+
+def _is_cli_control(exc: Exception) -> bool:
+    """Exit, Abort and usage errors are how the CLI framework ends a command: let them through.
+    (Typer 0.12 raises click's classes, newer Typer its own copies of them.)"""
+    return isinstance(exc, typer.Exit | typer.Abort) or any(c.__name__ == "ClickException" for c in type(exc).__mro__)
 
 
 app = typer.Typer(

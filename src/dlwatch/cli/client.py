@@ -67,14 +67,16 @@ def add_cmd(
     name: str = typer.Argument(..., help="A name of your choice, e.g. 'nas-qbit'."),
     type_name: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
     host: str = typer.Option(..., "--host", help="Host name or IP address of the client."),
-    port: int | None = typer.Option(None, "--port", help="Port [default: the type's usual port]."),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port [default: the type's usual port]."),
     ssl: bool = typer.Option(False, "--ssl", help="Connect with HTTPS (certificates are verified)."),
     url_base: str | None = typer.Option(
         None, "--url-base", help="Path prefix behind a reverse proxy [default: the type's own]."
     ),
     username: str | None = typer.Option(None, "--username", "-u", help="Login name, for clients that take one."),
     category: str | None = typer.Option(None, "--category", help="Category or label for downloads sent here."),
-    priority: int = typer.Option(0, "--priority", help="Higher is preferred when choosing a client."),
+    priority: int = typer.Option(
+        0, "--priority", min=-(10**6), max=10**6, help="Higher is preferred when choosing a client."
+    ),
     disabled: bool = typer.Option(False, "--disabled", help="Store it, but do not send to or poll it."),
     no_test: bool = typer.Option(False, "--no-test", help="Save without connecting first."),
     api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read the API key from standard input."),
@@ -175,12 +177,12 @@ def edit_cmd(
     name: str = typer.Argument(..., help="Client name."),
     new_name: str | None = typer.Option(None, "--name", help="Rename the client."),
     host: str | None = typer.Option(None, "--host"),
-    port: int | None = typer.Option(None, "--port"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="A new port."),
     ssl: bool | None = typer.Option(None, "--ssl/--no-ssl"),
     url_base: str | None = typer.Option(None, "--url-base"),
     username: str | None = typer.Option(None, "--username", "-u"),
     category: str | None = typer.Option(None, "--category"),
-    priority: int | None = typer.Option(None, "--priority"),
+    priority: int | None = typer.Option(None, "--priority", min=-(10**6), max=10**6, help="A new priority."),
     enabled: bool | None = typer.Option(None, "--enabled/--disabled"),
     no_test: bool = typer.Option(False, "--no-test", help="Save without connecting first."),
     api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read a new API key from standard input."),

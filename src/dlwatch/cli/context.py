@@ -32,6 +32,7 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
+            _ = self.settings  # a broken config.toml is reported before any work, not halfway through
             from ..store import Store
 
             self._store = Store(self.home / DB_FILE)
@@ -41,6 +42,16 @@ class AppContext:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id can name nothing
+
+
+def positive_seconds(value: float | None) -> float | None:
+    """A number of seconds given on the command line: positive and finite, checked before any work."""
+    if value is not None and not 0 < value < 10**9:
+        raise typer.BadParameter(f"must be a positive number of seconds, not {value}")
+    return value
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -11,7 +11,7 @@ import typer
 
 from ..models import DownloadStatus, Protocol
 from ..safetext import shown
-from .context import app_context, echo, print_json, warn
+from .context import MAX_ID, app_context, echo, positive_seconds, print_json, warn
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -121,7 +121,7 @@ def track(
         echo(f"tracking {attempt.title!r} on {client}: {attempt.status}", err=True)
 
 
-def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., help="Attempt id.")) -> None:
+def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id.")) -> None:
     """Stop tracking an attempt and delete its history (the download stays in the client)."""
     from ..sending import forget as forget_attempt
 
@@ -133,7 +133,7 @@ def poll(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Poll once and exit (for cron)."),
     interval: float | None = typer.Option(
-        None, "--interval", help="Seconds between polls [default: config poll.interval]."
+        None, "--interval", callback=positive_seconds, help="Seconds between polls [default: config poll.interval]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the recorded events as JSON Lines."),
 ) -> None:
@@ -178,7 +178,9 @@ def _print_events(store: Store, events: list, as_json: bool) -> None:
 
 def status(
     ctx: typer.Context,
-    attempt_ids: list[int] | None = typer.Argument(None, help="Attempt ids [default: every active attempt]."),
+    attempt_ids: list[int] | None = typer.Argument(
+        None, min=1, max=MAX_ID, help="Attempt ids [default: every active attempt]."
+    ),
     show_all: bool = typer.Option(False, "--all", help="Include finished attempts."),
     no_refresh: bool = typer.Option(False, "--no-refresh", help="Show the stored state without asking the clients."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
@@ -223,7 +225,7 @@ def status(
 
 def history(
     ctx: typer.Context,
-    attempt_id: int = typer.Argument(..., help="Attempt id."),
+    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List an attempt's status changes."""
@@ -246,10 +248,16 @@ def history(
 def watch(
     ctx: typer.Context,
     attempt_ids: list[int] | None = typer.Argument(
-        None, help="Attempt ids [default: every active attempt, and every one started while watching]."
+        None,
+        min=1,
+        max=MAX_ID,
+        help="Attempt ids [default: every active attempt, and every one started while watching].",
     ),
     interval: float | None = typer.Option(
-        None, "--interval", help="Seconds between polls [default: config poll.interval]; it redraws every second."
+        None,
+        "--interval",
+        callback=positive_seconds,
+        help="Seconds between polls [default: config poll.interval]; it redraws every second.",
     ),
     until_done: bool = typer.Option(
         False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .context import app_context, echo, print_json
+from .context import MAX_ID, app_context, echo, print_json
 
 app = typer.Typer(
     help="Hook deliveries: one per status change and hook, run at least once (see the README).",
@@ -47,7 +47,7 @@ def listing(
 @app.command("retry")
 def retry(
     ctx: typer.Context,
-    run_id: int = typer.Argument(..., help="The hook run's id (from `dlwatch hooks`)."),
+    run_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The hook run's id (from `dlwatch hooks`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run as JSON."),
 ) -> None:
     """Run a hook again now, with the command config.toml names today. Exit 1 if it fails again."""

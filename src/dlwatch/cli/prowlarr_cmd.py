@@ -8,7 +8,7 @@ import typer
 
 from ..models import Secret
 from ..safetext import shown
-from .context import app_context, console, echo, print_json, read_secret_from_stdin, warn
+from .context import MAX_ID, app_context, console, echo, print_json, read_secret_from_stdin, warn
 
 app = typer.Typer(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).", no_args_is_help=True)
 
@@ -123,7 +123,7 @@ def search(
         None, "--indexer", help="Prowlarr indexer id (repeatable); -1 all Usenet, -2 all torrent."
     ),
     category: list[int] | None = typer.Option(None, "--category", help="Newznab category id (repeatable)."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    limit: int | None = typer.Option(None, "--limit", min=1, max=10000, help="At most this many results."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search through Prowlarr. Send a result with `dlwatch grab N`."""
@@ -161,7 +161,7 @@ def search(
 
 def grab(
     ctx: typer.Context,
-    index: int = typer.Argument(..., help="The number of a result of the last `dlwatch search`."),
+    index: int = typer.Argument(..., min=1, max=MAX_ID, help="The number of a result of the last `dlwatch search`."),
     via_prowlarr: bool = typer.Option(
         False, "--via-prowlarr", help="Let Prowlarr send it to its own client; dlwatch then finds it by title."
     ),
