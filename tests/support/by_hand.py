@@ -81,6 +81,14 @@ def remove(daemon: Daemon, download_id: str) -> None:
         transmission(daemon, "torrent-remove", {"ids": [download_id], "delete-local-data": True})
 
 
+def hashes(daemon: Daemon) -> list[str]:
+    """The infohash of every torrent the client holds."""
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            return [t["hash"] for t in client.get("/torrents/info").json()]
+    return [t["hashString"] for t in transmission(daemon, "torrent-get", {"fields": ["hashString"]})["torrents"]]
+
+
 def add_torrent(daemon: Daemon, torrent: bytes) -> None:
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:

@@ -211,3 +211,34 @@ def test_help_does_not_pay_for_httpx_rich_or_keyring():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_clients_are_tested_at_once_not_one_after_another(cli, httpx_mock):
+    import time
+
+    import httpx
+
+    for i in range(4):
+        cli(
+            "client",
+            "add",
+            f"slow{i}",
+            "--type",
+            "qbittorrent",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            f"{9001 + i}",
+            "--no-test",
+        )
+
+    def slow(request):
+        time.sleep(1.0)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    httpx_mock.add_callback(slow, is_reusable=True)
+    started = time.monotonic()
+    result = cli("client", "test")
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 3  # four clients of a second each: in parallel
+    assert [line.split(":")[0] for line in result.output.strip().splitlines()] == [f"FAILED slow{i}" for i in range(4)]

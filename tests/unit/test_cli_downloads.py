@@ -260,3 +260,24 @@ def test_status_never_waits_on_a_hook_and_the_hook_still_runs(cli, tr_client, ht
     while json.loads(cli("hooks", "--json").stdout)[0]["state"] != "done" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert done.read_text().strip() == "1"  # delivered by a background `dlwatch hooks run`
+
+
+def test_a_disabled_clients_downloads_say_so_and_watch_until_done_does_not_wait(cli, tr_client, httpx_mock):
+    fake_transmission(httpx_mock, [])
+    cli("send", MAGNET)
+    assert cli("client", "edit", "tr", "--disabled", "--no-test").exit_code == 0
+    assert "tr (disabled)" in cli("status", "--no-refresh").stdout
+    assert json.loads(cli("status", "--no-refresh", "--json").stdout)[0]["client"] == "tr"  # the name, in JSON
+    result = cli("watch", "--until-done", "--interval", "0.01")
+    assert result.exit_code == 1  # it did not complete
+    assert "not waiting for 1 download(s) of disabled clients" in result.stderr
+
+
+def test_a_removed_clients_downloads_end_once_and_later_polls_are_clean(cli, tr_client, httpx_mock):
+    fake_transmission(httpx_mock, [])
+    cli("send", MAGNET)
+    assert cli("client", "remove", "tr").exit_code == 0
+    first = cli("poll", "--once")
+    assert first.exit_code == 0 and "-> failed" in first.stdout and "its client was removed" in first.stdout
+    again = cli("poll", "--once")
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")

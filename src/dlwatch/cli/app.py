@@ -99,7 +99,7 @@ def root(
 
 
 def _register() -> None:
-    from . import client, config_cmd, downloads, hooks_cmd, prowlarr_cmd
+    from . import client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, watch
 
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")
@@ -111,7 +111,7 @@ def _register() -> None:
         downloads.send,
         downloads.track,
         downloads.status,
-        downloads.watch,
+        watch.watch,
         downloads.poll,
         downloads.history,
         downloads.forget,

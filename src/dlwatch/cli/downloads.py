@@ -1,4 +1,4 @@
-"""`dlwatch send|track|forget|poll|status|history|watch`."""
+"""`dlwatch send|track|forget|poll|status|history` (and what `watch` shares with them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ..models import DownloadStatus, Protocol
+from ..models import Protocol
 from ..safetext import shown
 from .context import MAX_ID, app_context, echo, positive_seconds, print_json, warn
 
@@ -22,6 +22,11 @@ def _names(store: Store) -> tuple[dict[str, str], dict[str, str]]:
     return {c.id: c.name for c in clients}, {c.id: c.type for c in clients}
 
 
+def shown_names(store: Store) -> dict[str, str]:
+    """Client names as a person sees them: a disabled client says so (its downloads are not polled)."""
+    return {c.id: c.name if c.enabled else f"{c.name} (disabled)" for c in store.list_clients()}
+
+
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
     from ..records import attempt_record
     from .render import client_label
@@ -30,7 +35,7 @@ def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
     return [attempt_record(a, client_label(a, names), types.get(a.client_id)) for a in attempts]
 
 
-def _report_failures(result) -> None:
+def report_failures(result) -> None:
     for failure in result.failures:
         echo(f"error: {failure.client_name}: {failure.error}", err=True)
 
@@ -156,14 +161,14 @@ def poll(
             outbox.deliver_due(store, settings)  # poll is the process that may wait on hooks
             if events := eventlog.after(store, cursor):
                 cursor = events[-1].id
-                _print_events(store, events, as_json)
-            _report_failures(result)
+                print_events(store, events, as_json)
+            report_failures(result)
             if once:
                 raise typer.Exit(0 if result.ok else 1)
             time.sleep(every)
 
 
-def _print_events(store: Store, events: list, as_json: bool) -> None:
+def print_events(store: Store, events: list, as_json: bool) -> None:
     """Print events from the log (`records.feed_record`), with the state of their hooks."""
     from .. import outbox
     from ..records import feed_record
@@ -197,7 +202,7 @@ def status(
 
         result = poll_clients(store, context.settings, ids)
         failures = result.failures
-        _report_failures(result)
+        report_failures(result)
         deliver_hooks_in_background(store, context.home)
     if ids:
         for attempt_id in ids:
@@ -211,12 +216,11 @@ def status(
         from .context import console
         from .render import attempts_table
 
-        names, _ = _names(store)
-        console().print(attempts_table(attempts, names, failures))
+        console().print(attempts_table(attempts, shown_names(store), failures))
     else:
         from .render import attempt_line, client_label
 
-        names, _ = _names(store)
+        names = shown_names(store)
         for a in attempts:
             echo(attempt_line(a, client_label(a, names)))
     if failures:
@@ -243,89 +247,6 @@ def history(
         progress = f" {e.progress * 100:.1f}%" if e.progress is not None else ""
         message = f"  {shown(e.message)}" if e.message else ""
         echo(f"{e.at}  {e.from_status or '-':>14} -> {e.to_status:<14}{progress}{message}")
-
-
-def watch(
-    ctx: typer.Context,
-    attempt_ids: list[int] | None = typer.Argument(
-        None,
-        min=1,
-        max=MAX_ID,
-        help="Attempt ids [default: every active attempt, and every one started while watching].",
-    ),
-    interval: float | None = typer.Option(
-        None,
-        "--interval",
-        callback=positive_seconds,
-        help="Seconds between polls [default: config poll.interval]; it redraws every second.",
-    ),
-    until_done: bool = typer.Option(
-        False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per recorded event (JSON Lines)."),
-) -> None:
-    """Follow downloads live: a table in a terminal, a line per change otherwise. Ctrl-C stops.
-
-    Shows every change recorded by any dlwatch process (a cron poll included), each once; hooks are
-    delivered in the background, never waited on.
-    """
-    from .. import eventlog
-    from ..tracker import Sessions
-    from ..tracker import poll as poll_clients
-
-    context = app_context(ctx)
-    store, settings = context.store, context.settings
-    every = interval or settings.poll_interval
-    fixed = list(attempt_ids) if attempt_ids else None
-    for attempt_id in fixed or []:
-        store.get_attempt(attempt_id)
-    cursor = eventlog.last_id(store)
-    watched = set(fixed) if fixed else {a.id for a in store.list_attempts(active_only=True)}
-    if until_done and not watched:
-        echo("nothing to watch: no active attempts", err=True)
-        return
-    live_table = sys.stdout.isatty() and not as_json
-    live = None
-    sessions = Sessions()
-    next_poll = 0.0
-    failures: list = []
-    try:
-        if live_table:
-            from rich.live import Live
-
-            from .context import console
-
-            live = Live(console=console(), auto_refresh=False)
-            live.start()
-        while True:
-            if time.monotonic() >= next_poll:
-                result = poll_clients(store, settings, fixed, sessions)
-                next_poll = time.monotonic() + every
-                failures = result.failures
-                if live is None:
-                    _report_failures(result)
-                deliver_hooks_in_background(store, context.home)
-            if events := eventlog.after(store, cursor, fixed):
-                cursor = events[-1].id
-                watched |= {e.attempt_id for e in events}  # without ids, attempts started elsewhere join
-                if live is None:
-                    _print_events(store, events, as_json)
-            attempts = store.list_attempts(ids=sorted(watched))
-            if live is not None:
-                from .render import attempts_table
-
-                names, _ = _names(store)
-                live.update(attempts_table(attempts, names, failures), refresh=True)
-            if until_done and all(a.status.is_final for a in attempts):
-                ok = all(a.status is DownloadStatus.COMPLETED for a in attempts)
-                raise typer.Exit(0 if ok else 1)
-            time.sleep(max(0.0, min(1.0, next_poll - time.monotonic())))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    finally:
-        sessions.close()
-        if live is not None:
-            live.stop()
 
 
 def deliver_hooks_in_background(store: Store, home) -> None:

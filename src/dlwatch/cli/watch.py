@@ -1,0 +1,101 @@
+"""`dlwatch watch`: the live view, following the event log while it polls."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import typer
+
+from ..models import DownloadStatus
+from .context import MAX_ID, app_context, echo, positive_seconds, warn
+from .downloads import deliver_hooks_in_background, print_events, report_failures, shown_names
+
+
+def watch(
+    ctx: typer.Context,
+    attempt_ids: list[int] | None = typer.Argument(
+        None,
+        min=1,
+        max=MAX_ID,
+        help="Attempt ids [default: every active attempt, and every one started while watching].",
+    ),
+    interval: float | None = typer.Option(
+        None,
+        "--interval",
+        callback=positive_seconds,
+        help="Seconds between polls [default: config poll.interval]; it redraws every second.",
+    ),
+    until_done: bool = typer.Option(
+        False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per recorded event (JSON Lines)."),
+) -> None:
+    """Follow downloads live: a table in a terminal, a line per change otherwise. Ctrl-C stops.
+
+    Shows every change recorded by any dlwatch process (a cron poll included), each once; hooks are
+    delivered in the background, never waited on.
+    """
+    from .. import eventlog
+    from ..tracker import Sessions
+    from ..tracker import poll as poll_clients
+
+    context = app_context(ctx)
+    store, settings = context.store, context.settings
+    every = interval or settings.poll_interval
+    fixed = list(attempt_ids) if attempt_ids else None
+    for attempt_id in fixed or []:
+        store.get_attempt(attempt_id)
+    cursor = eventlog.last_id(store)
+    watched = set(fixed) if fixed else {a.id for a in store.list_attempts(active_only=True)}
+    if until_done and not watched:
+        echo("nothing to watch: no active attempts", err=True)
+        return
+    live_table = sys.stdout.isatty() and not as_json
+    live = None
+    sessions = Sessions()
+    next_poll = 0.0
+    failures: list = []
+    try:
+        if live_table:
+            from rich.live import Live
+
+            from .context import console
+
+            live = Live(console=console(), auto_refresh=False)
+            live.start()
+        while True:
+            if time.monotonic() >= next_poll:
+                result = poll_clients(store, settings, fixed, sessions)
+                next_poll = time.monotonic() + every
+                failures = result.failures
+                if live is None:
+                    report_failures(result)
+                deliver_hooks_in_background(store, context.home)
+            if events := eventlog.after(store, cursor, fixed):
+                cursor = events[-1].id
+                watched |= {e.attempt_id for e in events}  # without ids, attempts started elsewhere join
+                if live is None:
+                    print_events(store, events, as_json)
+            attempts = store.list_attempts(ids=sorted(watched))
+            if live is not None:
+                from .render import attempts_table
+
+                live.update(attempts_table(attempts, shown_names(store), failures), refresh=True)
+            if until_done:
+                # A disabled client is not polled: its downloads cannot end, so they are not waited for.
+                disabled = {c.id for c in store.list_clients() if not c.enabled}
+                waiting = [a for a in attempts if not a.status.is_final and a.client_id not in disabled]
+                if not waiting:
+                    skipped = [a for a in attempts if not a.status.is_final]
+                    if skipped:
+                        warn(f"not waiting for {len(skipped)} download(s) of disabled clients")
+                    ok = all(a.status is DownloadStatus.COMPLETED for a in attempts)
+                    raise typer.Exit(0 if ok else 1)
+            time.sleep(max(0.0, min(1.0, next_poll - time.monotonic())))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    finally:
+        sessions.close()
+        if live is not None:
+            live.stop()
