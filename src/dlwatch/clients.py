@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import ssl
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -96,6 +95,8 @@ def validate(client: ClientConfig) -> ClientConfig:
         raise UsageError(f"--priority must be between -1000000 and 1000000, not {client.priority}")
     if client.ca_bundle:
         # Stored absolute, so cron (started elsewhere) finds the same file; checked now, not at poll.
+        import ssl  # here, not at the top: loading it costs every command's start-up
+
         path = Path(client.ca_bundle).expanduser().resolve()
         try:
             ssl.create_default_context(cafile=str(path))

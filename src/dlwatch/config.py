@@ -70,6 +70,8 @@ class Settings:
     missing_window: float = 86400.0
     # A `sending` attempt not listed by its client this long after it was sent never reached it.
     sending_grace: float = 120.0
+    # How long a download known only by its title (grabbed through Prowlarr) is looked for.
+    find_window: float = 1800.0
     path_mappings: tuple[PathMapping, ...] = ()
     hooks: Hooks = field(default_factory=Hooks)
 
@@ -108,6 +110,7 @@ def default_document() -> dict:
             "missing_gap": DEFAULTS.missing_gap,
             "missing_window": DEFAULTS.missing_window,
             "sending_grace": DEFAULTS.sending_grace,
+            "find_window": DEFAULTS.find_window,
         },
         "http": {
             "timeout": DEFAULTS.request_timeout,
@@ -192,6 +195,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         missing_gap=number("poll", "missing_gap", DEFAULTS.missing_gap),
         missing_window=number("poll", "missing_window", DEFAULTS.missing_window),
         sending_grace=number("poll", "sending_grace", DEFAULTS.sending_grace),
+        find_window=number("poll", "find_window", DEFAULTS.find_window),
         request_timeout=number("http", "timeout", DEFAULTS.request_timeout),
         max_answer_mib=number("http", "max_answer_mib", DEFAULTS.max_answer_mib),
         max_file_mib=number("http", "max_file_mib", DEFAULTS.max_file_mib),

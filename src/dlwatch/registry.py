@@ -7,12 +7,13 @@ package adds a client exactly as dlwatch adds its own.
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from .adapters.base import ClientAdapter
 
 GROUP = "dlwatch.clients"
@@ -20,6 +21,10 @@ GROUP = "dlwatch.clients"
 
 @cache
 def _entry_points() -> dict[str, EntryPoint]:
+    # Imported here: scanning the installed packages costs every command's start-up, and commands
+    # that only read the database never need an adapter.
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

@@ -13,14 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import eventlog
+from . import eventlog, sessioncache
 from .clients import open_adapter, protocol_of
 from .config import Settings
 from .errors import DlwatchError
 from .eventlog import Change, Event
-from .matching import find_by_title
+from .matching import normalise_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
 from .store import Attempt, Store, iso_ago, now_iso, seconds_since
 
@@ -46,10 +47,13 @@ class PollResult:
 
 class Sessions:
     """Adapters kept across poll cycles, so `watch` and `poll` log in once, not on every cycle
-    (a qBittorrent login per cycle can evict other WebUI sessions)."""
+    (a qBittorrent login per cycle can evict other WebUI sessions); with a `home`, the sessions are
+    also handed to the next process through the home's session cache."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: Path | None = None) -> None:
         self._adapters: dict[str, tuple[str, ClientAdapter]] = {}
+        self._home = home
+        self._cached = sessioncache.load(home) if home else {}
 
     def get(self, client: ClientConfig, settings: Settings) -> ClientAdapter:
         kept = self._adapters.get(client.id)
@@ -58,12 +62,22 @@ class Sessions:
         if kept:
             kept[1].close()
         adapter = open_adapter(client, settings.request_timeout, max_answer_bytes=settings.max_answer_bytes)
+        cached = self._cached.get(client.id)
+        if isinstance(cached, dict) and cached.get("settings") == client.updated_at:
+            adapter.resume_session(cached.get("state") or {})
         self._adapters[client.id] = (client.updated_at, adapter)
         return adapter
 
     def close(self) -> None:
-        for _, adapter in self._adapters.values():
+        changed = {}
+        for client_id, (updated_at, adapter) in self._adapters.items():
+            state = adapter.session_state()
+            entry = {"settings": updated_at, "state": state}
+            if state is not None and self._cached.get(client_id) != entry:
+                changed[client_id] = entry
             adapter.close()
+        if self._home is not None:
+            sessioncache.save(self._home, changed)
         self._adapters.clear()
 
     def __enter__(self) -> Sessions:
@@ -73,28 +87,53 @@ class Sessions:
         self.close()
 
 
-def lookup(adapter: ClientAdapter, attempts: list[Attempt]) -> dict[int, DownloadItem]:
-    """Ask one client about its tracked attempts; the items found, by attempt id. Raises on failure."""
-    ids = [i for a in attempts if a.client_download_id for i in (a.client_download_id, *a.alt_ids)]
-    need_titles = any(not a.client_download_id for a in attempts)
-    items = adapter.list_downloads(None if need_titles or not adapter.can_filter_ids else ids)
-    found = _match(attempts, items)
-    unfound = [a.client_download_id for a in attempts if a.id not in found and a.client_download_id]
+def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: float = 1800.0) -> dict[int, DownloadItem]:
+    """Ask one client about its tracked attempts; the items found, by attempt id. Raises on failure.
+
+    Attempts with an id are asked for by id (where the client filters). One known only by its title
+    (sent through Prowlarr) needs the whole list, so it is looked for only while it is young: it
+    must not turn filtering off for every tracked download for good."""
+    with_id = [a for a in attempts if a.client_download_id]
+    by_title = [a for a in attempts if not a.client_download_id and seconds_since(a.created_at) < find_window]
+    ids = [i for a in with_id for i in (a.client_download_id, *a.alt_ids)]
+    items: list[DownloadItem] = []
+    if by_title or not adapter.can_filter_ids:
+        items = adapter.list_downloads(None)
+    elif ids:
+        items = adapter.list_downloads(ids)
+    found = match(with_id + by_title, items)
+    unfound = [a.client_download_id for a in with_id if a.id not in found]
     if unfound:
-        found.update({k: v for k, v in _match(attempts, adapter.list_finished(unfound)).items() if k not in found})
+        found.update({k: v for k, v in match(with_id, adapter.list_finished(unfound)).items() if k not in found})
     return found
 
 
-def _match(attempts: Iterable[Attempt], items: list[DownloadItem]) -> dict[int, DownloadItem]:
+def match(attempts: Iterable[Attempt], items: list[DownloadItem]) -> dict[int, DownloadItem]:
+    """Which item each attempt is: by any id the item answers to, then by dlwatch's tag, then (for
+    attempts without an id) by a title only one item has. Dictionaries, so the cost is attempts +
+    items, not their product."""
+    by_id: dict[str, DownloadItem] = {}
+    by_tag: dict[str, DownloadItem] = {}
+    by_title: dict[str, list[DownloadItem]] | None = None
+    for item in items:
+        for known in (item.client_download_id, *item.alt_ids):
+            by_id.setdefault(known.lower(), item)
+        if item.dlwatch_tag:
+            by_tag.setdefault(item.dlwatch_tag, item)
     found: dict[int, DownloadItem] = {}
     for attempt in attempts:
+        item = None
         if attempt.client_download_id:
             wanted = (attempt.client_download_id, *attempt.alt_ids)
-            item = next((i for i in items if any(i.answers_to(w) for w in wanted)), None)
-            if item is None and attempt.dlwatch_tag:
-                item = next((i for i in items if i.dlwatch_tag == attempt.dlwatch_tag), None)
-        else:
-            matches = find_by_title(attempt.title, items)
+            item = next((by_id[w.lower()] for w in wanted if w.lower() in by_id), None)
+        if item is None and attempt.dlwatch_tag:
+            item = by_tag.get(attempt.dlwatch_tag)
+        if item is None and not attempt.client_download_id:
+            if by_title is None:
+                by_title = {}
+                for candidate in items:
+                    by_title.setdefault(normalise_title(candidate.title), []).append(candidate)
+            matches = by_title.get(normalise_title(attempt.title), [])
             item = matches[0] if len(matches) == 1 else None
         if item is not None:
             found[attempt.id] = item
@@ -136,7 +175,7 @@ def poll(
 ) -> PollResult:
     """One cycle. Pass `sessions` to keep client logins across cycles; without it they end here."""
     if sessions is None:
-        with Sessions() as own:
+        with Sessions(store.path.parent if store.path.name != ":memory:" else None) as own:
             return poll(store, settings, attempt_ids, own)
     ids = list(attempt_ids) if attempt_ids is not None else None
     looked_for_since = iso_ago(settings.missing_window)
@@ -165,7 +204,7 @@ def poll(
         try:
             adapter = sessions.get(client, settings)
             with adapter.work_within(settings.client_deadline):
-                return lookup(adapter, by_client[client.id])
+                return lookup(adapter, by_client[client.id], find_window=settings.find_window)
         except DlwatchError as exc:
             return exc
         except Exception as exc:  # an adapter bug or a library surprise is this client's failure only
@@ -193,7 +232,21 @@ def poll(
             result.events += eventlog.record(
                 store, _changes(client, waiting, answers[client.id], settings), settings.hooks
             )
+    answered = {protocol_of(c) for c in enabled if c.id in answers}
+    lost = [
+        _not_found(a, settings)
+        for a in unassigned
+        if a.id not in claimed and a.protocol in answered and seconds_since(a.created_at) >= settings.find_window
+    ]
+    result.events += eventlog.record(store, lost, settings.hooks)
     return result
+
+
+def _not_found(before: Attempt, settings: Settings) -> Change:
+    after = copy.copy(before)
+    after.status = DownloadStatus.FAILED
+    after.error = f"not found in any {before.protocol} client within {settings.find_window / 60:g} minutes"
+    return Change(before, after, "(finding)", None, after.error)
 
 
 def _changes(

@@ -24,6 +24,13 @@ from tests.support import by_hand, payloads
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def leave_the_clients_as_found(transmission, qbittorrent):
+    yield
+    for daemon in (transmission, qbittorrent):
+        by_hand.remove_named(daemon, "dlw-many-")
+
+
 def write_config(cli: Dlwatch, log: Path, *, hook: str = "", timeout: float = 10) -> None:
     command = hook or f'echo "$DLWATCH_EVENT_ID $DLWATCH_ID $DLWATCH_STATUS" >> {log}'
     cli.home.mkdir(parents=True, exist_ok=True)

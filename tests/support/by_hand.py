@@ -89,6 +89,24 @@ def hashes(daemon: Daemon) -> list[str]:
     return [t["hashString"] for t in transmission(daemon, "torrent-get", {"fields": ["hashString"]})["torrents"]]
 
 
+def remove_named(daemon: Daemon, prefix: str | tuple[str, ...]) -> None:
+    """Remove every torrent whose name starts with `prefix`: tests that leave idle torrents behind
+    would fill the clients' download queues (Transmission starts 5 at a time, qBittorrent 3), and a
+    later test's transfer would wait in line."""
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            hashes = [t["hash"] for t in client.get("/torrents/info").json() if t["name"].startswith(prefix)]
+            for start in range(0, len(hashes), 300):
+                client.post(
+                    "/torrents/delete", data={"hashes": "|".join(hashes[start : start + 300]), "deleteFiles": "true"}
+                )
+        return
+    torrents = transmission(daemon, "torrent-get", {"fields": ["hashString", "name"]})["torrents"]
+    hashes = [t["hashString"] for t in torrents if t["name"].startswith(prefix)]
+    if hashes:
+        transmission(daemon, "torrent-remove", {"ids": hashes, "delete-local-data": True})
+
+
 def add_torrent(daemon: Daemon, torrent: bytes) -> None:
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:

@@ -18,6 +18,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+# Asked of the daemon in plain text, so `empty` can rewrite the answer (dlwatch's own requests ask
+# for gzip: the proxy answers them uncompressed, which any HTTP client accepts).
+NOT_FORWARDED = {*HOP_HEADERS, "accept-encoding"}
 
 
 class FaultProxy:
@@ -121,7 +124,7 @@ class FaultProxy:
 
     def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, list, bytes]:
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
-        headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_HEADERS}
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in NOT_FORWARDED}
         upstream.request(handler.command, handler.path, body=body or None, headers=headers)
         response = upstream.getresponse()
         answer = response.read()

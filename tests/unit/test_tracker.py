@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -398,3 +399,73 @@ def test_a_refused_client_is_skipped_and_leaves_no_attempt_behind(httpx_mock, st
     assert (result.client.name, [name for name, _ in result.skipped]) == ("qb", ["down"])
     assert [a.client_id for a in store.list_attempts()] == [store.get_client("qb").id]
     assert result.attempt.status is DownloadStatus.QUEUED
+
+
+def unassigned(store, title: str, age_seconds: float = 0) -> None:
+    from dlwatch import eventlog as log
+    from dlwatch.store import Attempt, iso_ago
+
+    stamp = iso_ago(age_seconds)
+    attempt = Attempt(0, "", title, Protocol.TORRENT, DownloadStatus.QUEUED, stamp, stamp, source="prowlarr")
+    log.start_tracking(store, attempt, "(finding)", None)
+
+
+def test_a_title_only_download_is_looked_for_in_full_lists_only_while_young(httpx_mock, store):
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    send(store, Settings(), load_source(MAGNET))
+    unassigned(store, "Some Release Nobody Has", age_seconds=10)
+    httpx_mock.add_response(url=f"{QB}/torrents/info", json=[])  # the whole list, while it is young
+    poll(store, Settings(find_window=600))
+    info(httpx_mock, "qbittorrent/list_downloading.json")  # filtered again once it is old
+    [lost] = [e for e in poll(store, Settings(find_window=5)).events if e.to_status == "failed"]
+    assert store.get_attempt(lost.attempt_id).error == "not found in any torrent client within 0.0833333 minutes"
+    asked = [str(r.url) for r in httpx_mock.get_requests() if "torrents/info" in str(r.url)]
+    assert asked == [f"{QB}/torrents/info", f"{QB}/torrents/info?hashes={HASH}"]
+
+
+def test_thousands_of_hashes_go_to_qbittorrent_a_few_hundred_at_a_time(httpx_mock):
+    from dlwatch.adapters.qbittorrent import QbittorrentAdapter
+    from dlwatch.models import Connection
+
+    asked: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        hashes = request.url.params["hashes"].split("|")
+        asked.append(len(hashes))
+        assert len(str(request.url)) < 16_000
+        return httpx.Response(200, json=[{"hash": h, "name": h, "state": "pausedDL", "size": 1} for h in hashes])
+
+    httpx_mock.add_callback(answer, url=re.compile(rf"{QB}/torrents/info\?hashes=.*"), is_reusable=True)
+    adapter = QbittorrentAdapter(Connection(host="127.0.0.1", port=8080))
+    wanted = [f"{i:040x}" for i in range(2000)]
+    items = adapter.list_downloads(wanted + wanted[:10])  # a hash asked twice comes back once
+    assert sorted(i.client_download_id for i in items) == sorted(wanted)
+    assert sum(asked) == 2000 and max(asked) <= 300
+
+
+def test_the_next_process_reuses_the_qbittorrent_login_and_logs_in_again_when_turned_away(
+    httpx_mock, store, dlwatch_home
+):
+    add(store, "qb", "qbittorrent", 8080)
+    first = {"url": f"{QB}/auth/login", "method": "POST", "text": "Ok.", "headers": {"set-cookie": "SID=first"}}
+    httpx_mock.add_response(**first)
+    httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
+    send(store, Settings(), load_source(MAGNET))
+    httpx_mock.add_response(**first)
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    assert poll(store, Settings()).ok  # logs in, and leaves its session in the home
+    assert (dlwatch_home / "sessions.json").stat().st_mode & 0o777 == 0o600
+    logins = len(httpx_mock.get_requests(url=f"{QB}/auth/login"))
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    poll(store, Settings())  # a new process: no login, the cookie sent
+    assert len(httpx_mock.get_requests(url=f"{QB}/auth/login")) == logins
+    assert httpx_mock.get_requests(url=f"{QB}/torrents/info?hashes={HASH}")[-1].headers["cookie"] == "SID=first"
+    httpx_mock.add_response(url=f"{QB}/torrents/info?hashes={HASH}", status_code=403, text="Forbidden")
+    httpx_mock.add_response(url=f"{QB}/auth/login", method="POST", text="Ok.", headers={"set-cookie": "SID=second"})
+    info(httpx_mock, "qbittorrent/list_downloading.json")
+    assert poll(store, Settings()).ok  # the cookie expired: one login, then on
+    assert json.loads((dlwatch_home / "sessions.json").read_text())[store.get_client("qb").id]["state"] == {
+        "cookies": {"SID": "second"}
+    }

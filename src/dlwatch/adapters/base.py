@@ -76,6 +76,14 @@ class ClientAdapter(abc.ABC):
         """Finished jobs, for clients that keep them apart (history), looked up by id."""
         return []
 
+    def session_state(self) -> dict[str, Any] | None:
+        """What another process may reuse of this adapter's login and handshake (see sessioncache)."""
+        return None
+
+    def resume_session(self, state: dict[str, Any]) -> None:
+        """Take up a session another process left; the adapter must still cope if it was dropped."""
+        return None
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
@@ -194,6 +202,12 @@ SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, Ove
 def shape_error(client: str, what: str, exc: Exception) -> UnexpectedResponse:
     """A JSON answer that lacks what the documented shape promises."""
     return UnexpectedResponse(f"{client} answered {what} in an unexpected shape ({type(exc).__name__}: {exc})")
+
+
+def chunked(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`values` a `size` at a time, for ids that go into a URL or one request body."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def progress_from(total: int | None, remaining: int | None) -> float:

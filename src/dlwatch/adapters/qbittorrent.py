@@ -17,9 +17,10 @@ import httpx
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import SHAPE_ERRORS, ClientAdapter, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
+HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query
 
 _D = DownloadStatus
 STATES: dict[str, DownloadStatus] = {
@@ -100,6 +101,20 @@ class QbittorrentAdapter(ClientAdapter):
             self.check_status(response, what=path)
         return response
 
+    def session_state(self) -> dict[str, Any] | None:
+        if not self._logged_in or not self.connection.username:
+            return None
+        cookies = {c.name: c.value for c in self.http.cookies.jar}
+        return {"cookies": cookies} if cookies else None
+
+    def resume_session(self, state: dict[str, Any]) -> None:
+        # An expired cookie gets 403, and _api logs in again once: no worse than no cookie.
+        cookies = state.get("cookies")
+        if isinstance(cookies, dict) and all(isinstance(v, str) for v in cookies.values()):
+            for name, value in cookies.items():
+                self.http.cookies.set(name, value)
+            self._logged_in = True
+
     def version(self) -> ClientVersion:
         version = self._api("GET", "app/version").text.strip()
         api = self._api("GET", "app/webapiVersion").text.strip()
@@ -142,8 +157,17 @@ class QbittorrentAdapter(ClientAdapter):
         raise UnexpectedResponse(f"qBittorrent did not add the torrent ({text or response.status_code})")
 
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
-        params = {"hashes": "|".join(i.lower() for i in ids)} if ids else None
-        response = self._api("GET", "torrents/info", params=params)
+        if not ids:
+            return self._info(None)
+        # The hashes go in the URL: a few hundred at a time keeps it far below any URL limit.
+        items: dict[str, DownloadItem] = {}
+        for chunk in chunked(list(dict.fromkeys(i.lower() for i in ids)), HASHES_PER_REQUEST):
+            for item in self._info("|".join(chunk)):
+                items[item.client_download_id] = item  # a hybrid asked by both hashes comes once
+        return list(items.values())
+
+    def _info(self, hashes: str | None) -> list[DownloadItem]:
+        response = self._api("GET", "torrents/info", params={"hashes": hashes} if hashes else None)
         torrents = self.json_body(response, what="torrents/info")
         try:
             return [self._item(t) for t in torrents]

@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 from ..errors import AuthRejected, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from .base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
 
+IDS_PER_REQUEST = 200
 MIB = 1024 * 1024
 
 QUEUE_STATES: dict[str, DownloadStatus] = {
@@ -102,13 +103,14 @@ class SabnzbdAdapter(ClientAdapter):
         return str(ids[0])
 
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
-        body = self._api("queue", start=0, limit=0, nzo_ids=",".join(ids) if ids else None)
+        # The ids go in the URL: a couple of hundred at a time keeps it far below any URL limit.
+        chunks = list(chunked(list(ids), IDS_PER_REQUEST)) if ids else [None]
         try:
-            queue = body["queue"]
-            globally_paused = bool(queue.get("paused"))
-            speed = int(float(queue.get("kbpersec") or 0) * 1024)
+            queues = [self._api("queue", start=0, limit=0, nzo_ids=",".join(c) if c else None)["queue"] for c in chunks]
+            globally_paused = bool(queues[0].get("paused"))
+            speed = int(float(queues[0].get("kbpersec") or 0) * 1024)
             items = []
-            for slot in queue["slots"]:
+            for slot in (slot for queue in queues for slot in queue["slots"]):
                 if slot.get("status") == "Deleted":
                     continue
                 items.append(self._queue_item(slot, globally_paused, speed))
@@ -144,9 +146,12 @@ class SabnzbdAdapter(ClientAdapter):
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         if not ids:
             return []
-        body = self._api("history", start=0, limit=len(ids), nzo_ids=",".join(ids))
         try:
-            return [self._history_item(slot) for slot in body["history"]["slots"]]
+            return [
+                self._history_item(slot)
+                for chunk in chunked(list(ids), IDS_PER_REQUEST)
+                for slot in self._api("history", start=0, limit=len(chunk), nzo_ids=",".join(chunk))["history"]["slots"]
+            ]
         except SHAPE_ERRORS as exc:
             raise shape_error("SABnzbd", "mode=history", exc) from exc
 

@@ -88,6 +88,16 @@ class TransmissionAdapter(ClientAdapter):
     _jsonrpc: bool | None = None  # None until session_get told us which dialect the server speaks
     _request_id = 0
 
+    def session_state(self) -> dict[str, Any] | None:
+        if self._session_id is None or self._jsonrpc is None:
+            return None
+        return {"session_id": self._session_id, "jsonrpc": self._jsonrpc}
+
+    def resume_session(self, state: dict[str, Any]) -> None:
+        # A stale id only costs the 409 handshake that would have happened anyway.
+        if isinstance(state.get("session_id"), str) and isinstance(state.get("jsonrpc"), bool):
+            self._session_id, self._jsonrpc = state["session_id"], state["jsonrpc"]
+
     def _post(self, payload: dict[str, Any]) -> httpx.Response:
         c = self.connection
         auth = (c.username or "", c.secret.reveal() if c.secret else "") if c.username else None

@@ -59,7 +59,11 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    """Indented for a person at a terminal; compact (and faster) for a script reading a pipe."""
+    if sys.stdout.isatty():
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
 
 
 def echo(message: str = "", *, err: bool = False) -> None:

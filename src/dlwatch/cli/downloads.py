@@ -155,7 +155,7 @@ def poll(
     store, settings = context.store, context.settings
     every = interval or settings.poll_interval
     cursor = eventlog.last_id(store)
-    with Sessions() as sessions:
+    with Sessions(context.home) as sessions:
         while True:
             result = poll_clients(store, settings, sessions=sessions)
             outbox.deliver_due(store, settings)  # poll is the process that may wait on hooks

@@ -53,7 +53,7 @@ def watch(
         return
     live_table = sys.stdout.isatty() and not as_json
     live = None
-    sessions = Sessions()
+    sessions = Sessions(context.home)
     next_poll = 0.0
     failures: list = []
     try:

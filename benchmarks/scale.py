@@ -1,0 +1,237 @@
+"""Thousands of tracked downloads against real daemons (run by hand; prints measured figures vs goals).
+
+    .venv/bin/python benchmarks/scale.py [--torrents 6000] [--tracked 5000] [--attempts 10000]
+
+Starts Transmission and qBittorrent on 127.0.0.1 in a temp dir and loads each with `--torrents`
+small paused torrents (nobody seeds them, so nothing changes), tracks `--tracked` of them in a
+dlwatch home (half in each client) plus finished attempts up to `--attempts`, then measures each
+row of the scale issue's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.cli import Dlwatch  # noqa: E402
+from tests.support import by_hand, daemons, payloads  # noqa: E402
+
+from dlwatch import eventlog  # noqa: E402
+from dlwatch.config import Settings  # noqa: E402
+from dlwatch.models import DownloadStatus, Protocol  # noqa: E402
+from dlwatch.store import Attempt, Store, now_iso  # noqa: E402
+from dlwatch.torrentmeta import parse_torrent  # noqa: E402
+from dlwatch.tracker import Sessions, poll  # noqa: E402
+
+ROWS: list[tuple[str, str, str]] = []
+
+
+def row(label: str, goal: str, measured: str) -> None:
+    ROWS.append((label, goal, measured))
+    print(f"{label:<58} {goal:>14} {measured:>18}", flush=True)
+
+
+def load(daemon: daemons.Daemon, root: Path, count: int) -> list[str]:
+    torrents = [
+        payloads.make_torrent(payloads.make_payload(root / "unseeded", f"{daemon.kind}-{i}.bin", 8))
+        for i in range(count)
+    ]
+    for start in range(0, count, 100):
+        batch = torrents[start : start + 100]
+        if daemon.kind == "qbittorrent":
+            with by_hand.qbittorrent(daemon) as client:
+                files = [("torrents", (f"{start + i}.torrent", t)) for i, t in enumerate(batch)]
+                client.post("/torrents/add", data={"paused": "true"}, files=files).raise_for_status()
+        else:
+            import base64
+
+            for t in batch:
+                by_hand.transmission(daemon, "torrent-add", {"metainfo": base64.b64encode(t).decode(), "paused": True})
+    return [parse_torrent(t).infohash_v1 for t in torrents]
+
+
+def track(store: Store, client_name: str, hashes: list[str], status=DownloadStatus.QUEUED) -> None:
+    client = store.get_client(client_name)
+    with store.write():
+        for infohash in hashes:
+            stamp = now_iso()
+            attempt = Attempt(0, client.id, infohash, Protocol.TORRENT, status, stamp, stamp)
+            attempt.client_download_id = infohash
+            eventlog.start_tracking(store, attempt, client.name, client.type)
+
+
+def median_ms(argv: list[str], env: dict, runs: int = 7) -> tuple[float, int]:
+    times, peak = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, env=env, capture_output=True, check=False)
+        times.append((time.perf_counter() - started) * 1000)
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return statistics.median(times), peak
+
+
+class Counting:
+    """Bytes of every client answer dlwatch reads, counted where the adapters read them."""
+
+    def __init__(self) -> None:
+        import dlwatch.adapters.base as base
+
+        self.bytes = 0
+        self._base, self._read = base, base.read_bounded
+
+        def counted(*args, **kwargs):
+            response = self._read(*args, **kwargs)
+            self.bytes += len(response.content)
+            return response
+
+        base.read_bounded = counted
+
+    def __enter__(self) -> Counting:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._base.read_bounded = self._read
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--torrents", type=int, default=6000)
+    parser.add_argument("--tracked", type=int, default=5000)
+    parser.add_argument("--attempts", type=int, default=10000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dlw-scale-") as tmp:
+        root = Path(tmp)
+        tr, qb = daemons.start_transmission(root / "tr"), daemons.start_qbittorrent(root / "qb")
+        try:
+            run(root, tr, qb, args)
+        finally:
+            tr.stop()
+            qb.stop()
+
+
+def run(root: Path, tr, qb, args) -> None:
+    cli = Dlwatch(root)
+    cli.add_client("tr", tr)
+    cli.add_client("qb", qb)
+    started = time.monotonic()
+    tr_hashes, qb_hashes = load(tr, root / "tr-data", args.torrents), load(qb, root / "qb-data", args.torrents)
+    print(f"loaded {args.torrents} paused torrents into each daemon in {time.monotonic() - started:.0f}s")
+    store = Store(cli.home / "dlwatch.db")
+    half = args.tracked // 2
+    track(store, "tr", tr_hashes[:half])
+    track(store, "qb", qb_hashes[:half])
+    settings = Settings()
+    with Sessions(cli.home) as sessions:
+        for _ in range(5):  # until every tracked torrent has been seen
+            poll(store, settings, sessions=sessions)
+            if not store.list_attempts(active_only=True) or all(a.seen for a in store.list_attempts(active_only=True)):
+                break
+            time.sleep(1)
+        print(f"{'figure':<58} {'goal':>14} {'measured':>18}")
+        times = []
+        for _ in range(5):
+            began = time.perf_counter()
+            poll(store, settings, sessions=sessions)
+            times.append(time.perf_counter() - began)
+        row(f"one poll, {args.tracked} tracked (median of 5)", "<= 2 s", f"{statistics.median(times):.2f} s")
+        before = store.conn.total_changes
+        poll(store, settings, sessions=sessions)
+        row("SQL rows written by a poll when nothing changed", "0", str(store.conn.total_changes - before))
+    finished = args.attempts - args.tracked
+    track(store, "tr", [f"{i:040x}" for i in range(finished)], status=DownloadStatus.COMPLETED)
+    began = time.perf_counter()
+    active = store.list_attempts(active_only=True, missing_since=now_iso())
+    row(
+        f"rows read per poll, {args.attempts} attempts ({args.tracked} active)",
+        "active ones",
+        f"{len(active)} in {(time.perf_counter() - began) * 1000:.0f} ms",
+    )
+    store.close()
+    env = cli.env
+    dlwatch = [sys.executable, "-m", "dlwatch"]
+    cold, _ = median_ms([*dlwatch, "status", "--json", "--no-refresh"], env)
+    row(f"cold start status --json --no-refresh, {args.attempts} attempts", "<= 150 ms", f"{cold:.0f} ms")
+    everything, peak = median_ms([*dlwatch, "status", "--all", "--no-refresh", "--json"], env, runs=5)
+    row(f"status --all --no-refresh --json, {args.attempts} attempts", "<= 300 ms", f"{everything:.0f} ms")
+    row("  its peak memory", "-", f"{peak / 1024:.0f} MB")
+    few_bytes(root, tr, qb, tr_hashes, qb_hashes)
+    cycles(root, tr, qb, tr_hashes)
+    poll_vs_minimal(root, tr, qb)
+
+
+def few_bytes(root: Path, tr, qb, tr_hashes, qb_hashes) -> None:
+    """Bytes a poll reads for 10 tracked in each client among thousands, against what listing just
+    those 10 costs (the same adapter call, filtered), with a title-only attempt young and old."""
+    cli = Dlwatch(root / "few")
+    cli.add_client("tr", tr)
+    cli.add_client("qb", qb)
+    store = Store(cli.home / "dlwatch.db")
+    wanted = {"tr": tr_hashes[-10:], "qb": qb_hashes[-10:]}
+    for name, hashes in wanted.items():
+        track(store, name, hashes)
+    settings = Settings()
+    with Sessions() as sessions:
+        adapters = {c.name: sessions.get(c, settings) for c in store.list_clients()}
+        for name, adapter in adapters.items():
+            adapter.list_downloads(wanted[name])  # log in and handshake first: not counted
+        with Counting() as listing:
+            for name, adapter in adapters.items():
+                adapter.list_downloads(wanted[name])
+        stamp = now_iso()
+        unassigned = Attempt(0, "", "Some Release Nobody Has", Protocol.TORRENT, DownloadStatus.QUEUED, stamp, stamp)
+        eventlog.start_tracking(store, unassigned, "(finding)", None)
+        for label, window in (("a young title-only attempt", 600.0), ("an old title-only attempt", 0.001)):
+            with Counting() as polled:
+                poll(store, Settings(find_window=window), sessions=sessions)
+            row(f"bytes per poll, 10 tracked in each, {label}", "<= 2x listing", f"{polled.bytes / listing.bytes:.2f}x")
+    store.close()
+
+
+def cycles(root: Path, tr, qb, tr_hashes) -> None:
+    cli = Dlwatch(root / "cycles")
+    cli.add_client("tr", tr)
+    store = Store(cli.home / "dlwatch.db")
+    track(store, "tr", tr_hashes[:10])
+    settings = Settings()
+    tracemalloc.start()
+    with Sessions() as sessions:
+        poll(store, settings, sessions=sessions)
+        first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(1000):
+            poll(store, settings, sessions=sessions)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    last = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    row("memory over 1,000 cycles (max RSS growth)", "<= 5 %", f"{(last - first) / first * 100:.1f} %")
+    row("  Python heap peak during them", "<= 80 MB", f"{traced_peak / 2**20:.0f} MB")
+    store.close()
+
+
+def poll_vs_minimal(root: Path, tr, qb) -> None:
+    cli = Dlwatch(root / "minimal")
+    cli.add_client("tr", tr)
+    cli.add_client("qb", qb)
+    cli("poll", "--once")  # leaves the sessions in the home, as cron's previous run would
+    argv = [sys.executable, "-m", "dlwatch", "poll", "--once"]
+    ours, _ = median_ms(argv, cli.env)
+    script = (
+        f"import httpx; httpx.post('{tr.url}/transmission/rpc', auth=('{tr.username}', '{tr.password}'), "
+        "json={'method': 'session-get'}, timeout=10)"
+    )
+    minimal, _ = median_ms([sys.executable, "-c", script], os.environ.copy())
+    row("poll --once, 2 clients, vs a minimal httpx script", "<= 1.25x", f"{ours / minimal:.2f}x")
+    row("  (poll --once / minimal, ms)", "-", f"{ours:.0f} / {minimal:.0f}")
+
+
+if __name__ == "__main__":
+    main()

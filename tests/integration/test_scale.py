@@ -1,0 +1,59 @@
+"""Thousands of tracked downloads against the real qBittorrent: the hashes no longer fit one URL,
+and a poll still asks for just them, in a few requests, and records every one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from dlwatch import eventlog
+from dlwatch.models import DownloadStatus, Protocol
+from dlwatch.store import Attempt, Store, now_iso
+from dlwatch.torrentmeta import parse_torrent
+from tests.integration.cli import Dlwatch
+from tests.support import by_hand, payloads
+
+pytestmark = pytest.mark.integration
+
+COUNT = 2000
+
+
+def test_a_poll_with_2000_tracked_torrents_on_the_real_qbittorrent(tmp_path, qbittorrent):
+    cli = Dlwatch(tmp_path)
+    cli.add_client("qb", qbittorrent)
+    prefix = f"dlw-scale-{uuid.uuid4().hex[:6]}"
+    torrents = []
+    for i in range(COUNT):
+        data = payloads.make_payload(tmp_path / "unseeded", f"{prefix}-{i}.bin", 16)
+        torrents.append(payloads.make_torrent(data))
+    hashes = [parse_torrent(t).infohash_v1 for t in torrents]
+    with by_hand.qbittorrent(qbittorrent) as client:
+        for start in range(0, COUNT, 100):
+            files = [("torrents", (f"{start + i}.torrent", t)) for i, t in enumerate(torrents[start : start + 100])]
+            client.post("/torrents/add", data={"paused": "true", "stopped": "true"}, files=files).raise_for_status()
+    store = Store(cli.home / "dlwatch.db")
+    qb = store.get_client("qb")
+    for i, infohash in enumerate(hashes):
+        stamp = now_iso()
+        attempt = Attempt(0, qb.id, f"{prefix}-{i}.bin", Protocol.TORRENT, DownloadStatus.QUEUED, stamp, stamp)
+        attempt.client_download_id = infohash
+        eventlog.start_tracking(store, attempt, "qb", "qbittorrent")
+    store.close()
+    try:
+        for _ in range(10):  # qBittorrent registers added torrents asynchronously
+            result = cli("poll", "--once")
+            assert result.returncode == 0, result.stderr
+            statuses = [r["status"] for r in json.loads(cli.ok("status", "--no-refresh", "--all", "--json"))]
+            if statuses.count("paused") == COUNT:
+                break
+        assert statuses.count("paused") == COUNT
+        quiet = cli("poll", "--once")  # nothing changed: nothing printed, nothing written
+        assert (quiet.returncode, quiet.stdout) == (0, "")
+    finally:
+        with by_hand.qbittorrent(qbittorrent) as client:
+            for start in range(0, COUNT, 300):
+                client.post(
+                    "/torrents/delete", data={"hashes": "|".join(hashes[start : start + 300]), "deleteFiles": "true"}
+                )
