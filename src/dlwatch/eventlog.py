@@ -127,10 +127,10 @@ def after(store: Store, cursor: int, attempt_ids: Iterable[int] | None = None) -
         ids = list(attempt_ids)
         sql += f" AND attempt_id IN ({', '.join('?' * len(ids))})" if ids else " AND 0"
         params += ids
-    return [Event.from_row(r) for r in store.db.query(sql + " ORDER BY id", params)]
+    return [Event.from_row(r) for r in store.query(sql + " ORDER BY id", params)]
 
 
 def of_attempt(store: Store, attempt_id: int) -> list[Event]:
     return [
-        Event.from_row(r) for r in store.db.query("SELECT * FROM events WHERE attempt_id = ? ORDER BY id", [attempt_id])
+        Event.from_row(r) for r in store.query("SELECT * FROM events WHERE attempt_id = ? ORDER BY id", [attempt_id])
     ]

@@ -124,7 +124,7 @@ def claim(store: Store, settings: Settings, limit: int, only: int | None = None)
     ids = sorted(r[0] for r in claimed)
     if not ids:
         return []
-    rows = store.db.query(f"{_SELECT} WHERE r.id IN ({', '.join('?' * len(ids))}) ORDER BY r.id", ids)
+    rows = store.query(f"{_SELECT} WHERE r.id IN ({', '.join('?' * len(ids))}) ORDER BY r.id", ids)
     return [_from_row(r) for r in rows]
 
 
@@ -173,7 +173,7 @@ def deliver_due(store: Store, settings: Settings, *, only: int | None = None) ->
 
 
 def get(store: Store, run_id: int) -> HookRun:
-    rows = list(store.db.query(f"{_SELECT} WHERE r.id = ?", [run_id]))
+    rows = list(store.query(f"{_SELECT} WHERE r.id = ?", [run_id]))
     if not rows:
         raise NotFoundError(f"no hook run {run_id} (see `dlwatch hooks`)")
     return _from_row(rows[0])
@@ -183,7 +183,7 @@ def for_events(store: Store, event_ids: Iterable[int]) -> dict[int, list[HookRun
     ids = list(event_ids)
     found: dict[int, list[HookRun]] = {i: [] for i in ids}
     if ids:
-        rows = store.db.query(f"{_SELECT} WHERE r.event_id IN ({', '.join('?' * len(ids))}) ORDER BY r.id", ids)
+        rows = store.query(f"{_SELECT} WHERE r.event_id IN ({', '.join('?' * len(ids))}) ORDER BY r.id", ids)
         for row in rows:
             found[row["event_id"]].append(_from_row(row))
     return found
@@ -192,7 +192,7 @@ def for_events(store: Store, event_ids: Iterable[int]) -> dict[int, list[HookRun
 def listing(store: Store, *, failed_only: bool = False, limit: int = 50) -> list[HookRun]:
     """The newest runs first (failed ones only with `failed_only`)."""
     where = " WHERE r.state = 'failed'" if failed_only else ""
-    rows = store.db.query(f"{_SELECT}{where} ORDER BY r.id DESC LIMIT ?", [limit])
+    rows = store.query(f"{_SELECT}{where} ORDER BY r.id DESC LIMIT ?", [limit])
     return [_from_row(r) for r in rows]
 
 

@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from . import schema
+from . import schema_names
 from .errors import DlwatchError, NotFoundError, UsageError
 from .models import ClientConfig, DownloadStatus, Protocol
 
@@ -129,17 +127,19 @@ class Store:
                 if not self.path.exists():  # made owner-only from the start; SQLite gives its WAL the same mode
                     os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self.db = sqlite_utils.Database(conn)
+            conn.row_factory = sqlite3.Row
             self.conn = conn
             self._depth = 0
+            self._db = None
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if str(path) != ":memory:":
-                self._retry_busy(self.db.enable_wal)
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = wal"))
                 # WAL with synchronous=NORMAL: a commit is atomic and ordered, fsync only at checkpoints.
                 conn.execute("PRAGMA synchronous = NORMAL")
                 _private_files(self.path)
             conn.execute("PRAGMA foreign_keys = ON")
-            self._retry_busy(lambda: schema.apply(self.db))
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise DlwatchError(f"cannot open the database {path}: {exc}") from exc
 
@@ -183,18 +183,51 @@ class Store:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
+    @property
+    def db(self):
+        """The connection as a sqlite-utils Database, for migrations (and tests). Everyday reads and
+        writes use plain SQL: importing sqlite-utils costs ~50 ms, paid only when it is needed."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    def _migrate(self) -> None:
+        exists = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+        applied = (
+            {r[0] for r in self.conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'dlwatch'")}
+            if exists
+            else set()
+        )
+        if unknown := applied - set(schema_names.MIGRATIONS):
+            raise DlwatchError(
+                f"{self.path} was made by a newer dlwatch (it has migration {sorted(unknown)[-1]}); "
+                "upgrade dlwatch to use it"
+            )
+        if set(schema_names.MIGRATIONS) - applied:
+            from . import schema
+
+            self.conn.row_factory = None  # sqlite-utils reads rows as tuples
+            try:
+                self._retry_busy(lambda: schema.apply(self.db))
+            finally:
+                self.conn.row_factory = sqlite3.Row
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, list(params))]
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     # -- clients ---------------------------------------------------------------------------------
 
     def list_clients(self, *, enabled_only: bool = False) -> list[ClientConfig]:
-        where = "enabled = 1" if enabled_only else None
-        rows = self.db["clients"].rows_where(where, order_by="priority desc, name")
-        return [_client_from_row(r) for r in rows]
+        where = " WHERE enabled = 1" if enabled_only else ""
+        return [_client_from_row(r) for r in self.query(f"SELECT * FROM clients{where} ORDER BY priority DESC, name")]
 
     def find_client(self, name: str) -> ClientConfig | None:
-        rows = list(self.db["clients"].rows_where("name = ?", [name]))
+        rows = self.query("SELECT * FROM clients WHERE name = ?", [name])
         return _client_from_row(rows[0]) if rows else None
 
     def get_client(self, name: str) -> ClientConfig:
@@ -203,7 +236,7 @@ class Store:
         raise NotFoundError(f"no client named {name!r} (see `dlwatch client list`)")
 
     def client_by_id(self, client_id: str) -> ClientConfig | None:
-        rows = list(self.db["clients"].rows_where("id = ?", [client_id]))
+        rows = self.query("SELECT * FROM clients WHERE id = ?", [client_id])
         return _client_from_row(rows[0]) if rows else None
 
     def insert_client(self, client: ClientConfig) -> ClientConfig:
@@ -215,7 +248,7 @@ class Store:
             client.id = client.id or str(uuid.uuid4())
             client.created_at = client.created_at or stamp
             client.updated_at = stamp
-            self.db["clients"].insert(_client_to_row(client))
+            self._insert("clients", _client_to_row(client))
         return client
 
     def update_client(self, client: ClientConfig) -> ClientConfig:
@@ -225,7 +258,10 @@ class Store:
                 raise UsageError(f"a client named {client.name!r} exists already")
             self._refuse_same_slug(client)
             client.updated_at = now_iso()
-            self.db["clients"].update(client.id, _client_to_row(client))
+            row = _client_to_row(client)
+            self.conn.execute(
+                f"UPDATE clients SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?", [*row.values(), client.id]
+            )
         return client
 
     def _refuse_same_slug(self, client: ClientConfig) -> None:
@@ -241,38 +277,43 @@ class Store:
 
     def delete_client(self, client_id: str) -> None:
         with self.write():
-            self.db["clients"].delete(client_id)
+            self.conn.execute("DELETE FROM clients WHERE id = ?", [client_id])
 
     def home_id(self) -> str:
         """This home's own id, made on first use."""
         with self.write():
-            rows = list(self.db["meta"].rows_where("key = ?", ["home_id"]))
+            rows = self.query("SELECT value FROM meta WHERE key = 'home_id'")
             if rows:
                 return rows[0]["value"]
             value = str(uuid.uuid4())
-            self.db["meta"].insert({"key": "home_id", "value": value})
+            self._insert("meta", {"key": "home_id", "value": value})
             return value
 
     # -- Prowlarr --------------------------------------------------------------------------------
 
     def prowlarr_url(self) -> str | None:
-        rows = list(self.db["prowlarr"].rows_where("key = ?", ["default"]))
+        rows = self.query("SELECT url FROM prowlarr WHERE key = 'default'")
         return rows[0]["url"] if rows else None
 
     def set_prowlarr_url(self, url: str) -> None:
         with self.write():
-            self.db["prowlarr"].upsert({"key": "default", "url": url, "updated_at": now_iso()}, pk="key")
+            self.conn.execute(
+                "INSERT INTO prowlarr (key, url, updated_at) VALUES ('default', ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
+                [url, now_iso()],
+            )
 
     def save_search(self, releases: list[dict[str, Any]]) -> None:
         stamp = now_iso()
         with self.write():
-            self.db["search_results"].delete_where()
-            self.db["search_results"].insert_all(
-                {"position": i, "release": json.dumps(r), "searched_at": stamp} for i, r in enumerate(releases, 1)
+            self.conn.execute("DELETE FROM search_results")
+            self.conn.executemany(
+                "INSERT INTO search_results (position, release, searched_at) VALUES (?, ?, ?)",
+                [(i, json.dumps(r), stamp) for i, r in enumerate(releases, 1)],
             )
 
     def search_result(self, position: int) -> dict[str, Any]:
-        rows = list(self.db["search_results"].rows_where("position = ?", [position]))
+        rows = self.query("SELECT * FROM search_results WHERE position = ?", [position])
         if not rows:
             raise NotFoundError(f"no search result {position} (run `dlwatch search QUERY` first)")
         return json.loads(rows[0]["release"])
@@ -280,7 +321,7 @@ class Store:
     # -- attempts and events ---------------------------------------------------------------------
 
     def get_attempt(self, attempt_id: int) -> Attempt:
-        rows = list(self.db["attempts"].rows_where("id = ?", [attempt_id]))
+        rows = self.query("SELECT * FROM attempts WHERE id = ?", [attempt_id])
         if not rows:
             raise NotFoundError(f"no download attempt {attempt_id} (see `dlwatch status --all`)")
         return Attempt.from_row(rows[0])
@@ -312,8 +353,8 @@ class Store:
         if client_id is not None:
             clauses.append("client_id = ?")
             params.append(client_id)
-        where = " and ".join(clauses) or None
-        return [Attempt.from_row(r) for r in self.db["attempts"].rows_where(where, params, order_by="id")]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [Attempt.from_row(r) for r in self.query(f"SELECT * FROM attempts{where} ORDER BY id", params)]
 
     def find_active(self, download_ids: Iterable[str], payload_sha256: str | None) -> Attempt | None:
         """A not-final attempt that answers to one of these ids (infohashes) or was sent from the
@@ -321,7 +362,7 @@ class Store:
         ids = [i.lower() for i in download_ids]
         finals = [str(s) for s in DownloadStatus if s.is_final]
         marks = ", ".join("?" * len(ids)) or "NULL"
-        rows = self.db.query(
+        rows = self.query(
             f"SELECT * FROM attempts WHERE status NOT IN ({', '.join('?' * len(finals))}) AND ("
             f"lower(client_download_id) IN ({marks}) "
             f"OR EXISTS (SELECT 1 FROM json_each(alt_ids) WHERE lower(value) IN ({marks})) "
@@ -332,7 +373,14 @@ class Store:
 
     def delete_attempt(self, attempt_id: int) -> None:
         with self.write():  # its events and their hook runs go with it (ON DELETE CASCADE)
-            self.db["attempts"].delete(attempt_id)
+            self.conn.execute("DELETE FROM attempts WHERE id = ?", [attempt_id])
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(row)
+        cursor = self.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+        return cursor.lastrowid
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

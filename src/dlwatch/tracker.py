@@ -91,16 +91,20 @@ def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: floa
     """Ask one client about its tracked attempts; the items found, by attempt id. Raises on failure.
 
     Attempts with an id are asked for by id (where the client filters). One known only by its title
-    (sent through Prowlarr) needs the whole list, so it is looked for only while it is young: it
-    must not turn filtering off for every tracked download for good."""
+    (sent through Prowlarr) is looked for among the client's newest downloads, and only while it is
+    young: it must never turn filtering off for every tracked download."""
     with_id = [a for a in attempts if a.client_download_id]
     by_title = [a for a in attempts if not a.client_download_id and seconds_since(a.created_at) < find_window]
     ids = [i for a in with_id for i in (a.client_download_id, *a.alt_ids)]
     items: list[DownloadItem] = []
-    if by_title or not adapter.can_filter_ids:
+    if not adapter.can_filter_ids:
         items = adapter.list_downloads(None)
     elif ids:
         items = adapter.list_downloads(ids)
+    if by_title and adapter.can_filter_ids:
+        # A separate, bounded listing (the newest downloads) where a just-grabbed title will be.
+        listed = {i.client_download_id for i in items}
+        items += [i for i in adapter.list_recent() if i.client_download_id not in listed]
     found = match(with_id + by_title, items)
     unfound = [a.client_download_id for a in with_id if a.id not in found]
     if unfound:

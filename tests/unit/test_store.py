@@ -309,3 +309,21 @@ def test_a_lock_held_past_the_bound_is_one_line_naming_the_file(tmp_path, monkey
         tracked(store)
     holder.wait(5)
     assert store.list_attempts() == []
+
+
+def test_the_migration_names_the_store_checks_are_the_migrations_shipped():
+    import sqlite_utils
+
+    from dlwatch.schema_names import MIGRATIONS
+
+    assert tuple(m.name for m in migrations.pending(sqlite_utils.Database(memory=True))) == MIGRATIONS
+
+
+def test_opening_an_up_to_date_database_does_not_load_sqlite_utils(tmp_path):
+    Store(tmp_path / "dlwatch.db").close()
+    code = (
+        "import sys; from dlwatch.store import Store; s = Store(sys.argv[1]); s.list_attempts(); "
+        "print('sqlite_utils' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "dlwatch.db")], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

@@ -410,19 +410,22 @@ def unassigned(store, title: str, age_seconds: float = 0) -> None:
     log.start_tracking(store, attempt, "(finding)", None)
 
 
-def test_a_title_only_download_is_looked_for_in_full_lists_only_while_young(httpx_mock, store):
+def test_a_title_only_download_is_looked_for_among_the_newest_only_while_young(httpx_mock, store):
     add(store, "qb", "qbittorrent", 8080)
     qbit_login(httpx_mock)
     httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
     send(store, Settings(), load_source(MAGNET))
     unassigned(store, "Some Release Nobody Has", age_seconds=10)
-    httpx_mock.add_response(url=f"{QB}/torrents/info", json=[])  # the whole list, while it is young
+    recent = httpx.URL(f"{QB}/torrents/info", params={"sort": "added_on", "reverse": "true", "limit": "25"})
+    info(httpx_mock, "qbittorrent/list_downloading.json")  # the tracked one, still by its hash
+    httpx_mock.add_response(url=recent, json=[])  # and, while the title is young, the newest 25
     poll(store, Settings(find_window=600))
-    info(httpx_mock, "qbittorrent/list_downloading.json")  # filtered again once it is old
+    info(httpx_mock, "qbittorrent/list_downloading.json")  # once it is old: by hash only
     [lost] = [e for e in poll(store, Settings(find_window=5)).events if e.to_status == "failed"]
     assert store.get_attempt(lost.attempt_id).error == "not found in any torrent client within 0.0833333 minutes"
     asked = [str(r.url) for r in httpx_mock.get_requests() if "torrents/info" in str(r.url)]
-    assert asked == [f"{QB}/torrents/info", f"{QB}/torrents/info?hashes={HASH}"]
+    by_hash = f"{QB}/torrents/info?hashes={HASH}"
+    assert asked == [by_hash, str(recent), by_hash]  # never the whole list
 
 
 def test_thousands_of_hashes_go_to_qbittorrent_a_few_hundred_at_a_time(httpx_mock):

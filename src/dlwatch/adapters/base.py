@@ -72,6 +72,11 @@ class ClientAdapter(abc.ABC):
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
         """The client's active list: everything, or only `ids` where the client can filter."""
 
+    def list_recent(self) -> list[DownloadItem]:
+        """The downloads added most recently, where a download known only by its title (just sent
+        by Prowlarr) will be. Clients that can bound this listing override it; by default, all."""
+        return self.list_downloads(None)
+
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         """Finished jobs, for clients that keep them apart (history), looked up by id."""
         return []

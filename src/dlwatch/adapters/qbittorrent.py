@@ -21,6 +21,7 @@ from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query
+RECENT = 25  # newest torrents asked for while a title-only download is looked for
 
 _D = DownloadStatus
 STATES: dict[str, DownloadStatus] = {
@@ -166,8 +167,12 @@ class QbittorrentAdapter(ClientAdapter):
                 items[item.client_download_id] = item  # a hybrid asked by both hashes comes once
         return list(items.values())
 
-    def _info(self, hashes: str | None) -> list[DownloadItem]:
-        response = self._api("GET", "torrents/info", params={"hashes": hashes} if hashes else None)
+    def list_recent(self) -> list[DownloadItem]:
+        return self._info(None, {"sort": "added_on", "reverse": "true", "limit": str(RECENT)})
+
+    def _info(self, hashes: str | None, extra: dict[str, str] | None = None) -> list[DownloadItem]:
+        params = {**({"hashes": hashes} if hashes else {}), **(extra or {})}
+        response = self._api("GET", "torrents/info", params=params or None)
         torrents = self.json_body(response, what="torrents/info")
         try:
             return [self._item(t) for t in torrents]

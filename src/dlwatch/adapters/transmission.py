@@ -37,6 +37,8 @@ STATES: dict[str, DownloadStatus] = {
     "6": _D.COMPLETED,  # seeding
 }
 
+RECENTLY_ACTIVE = "recently-active"  # torrent-get's own id for "changed lately" (all versions)
+
 # Asked of torrent_get, in snake_case; the legacy dialect gets them in camelCase.
 FIELDS = (
     "id",
@@ -190,9 +192,15 @@ class TransmissionAdapter(ClientAdapter):
             raise UnexpectedResponse("Transmission accepted the torrent but returned no hash")
         return str(added["hash_string"]).lower()
 
-    def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
+    def list_recent(self) -> list[DownloadItem]:
+        # "recently-active": what changed in the last minute or so, which a torrent just added is.
+        return self.list_downloads(RECENTLY_ACTIVE)
+
+    def list_downloads(self, ids: Sequence[str] | str | None = None) -> list[DownloadItem]:
         params: dict[str, Any] = {"fields": list(FIELDS)}
-        if ids:
+        if ids == RECENTLY_ACTIVE:
+            params["ids"] = RECENTLY_ACTIVE
+        elif ids:
             params["ids"] = [i.lower() for i in ids]
         result = self._call("torrent_get", params)
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ class DlwatchGroup(TyperGroup):
         except DlwatchError as exc:
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
-                traceback.print_exc()
+                __import__("traceback").print_exc()
             echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -35,7 +34,7 @@ class DlwatchGroup(TyperGroup):
         except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
-                traceback.print_exc()
+                __import__("traceback").print_exc()
             where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
             echo(f"error: {where}: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -48,7 +47,7 @@ class DlwatchGroup(TyperGroup):
                 raise
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext) and obj.debug:
-                traceback.print_exc()
+                __import__("traceback").print_exc()
             echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (this is a dlwatch bug; --debug shows where)", err=True
             )

@@ -7,7 +7,6 @@ from dataclasses import asdict
 
 import typer
 
-from .. import clients as core
 from .. import registry
 from .. import secrets as keyring_secrets
 from ..errors import UsageError
@@ -45,6 +44,8 @@ def _client_dict(client: ClientConfig) -> dict:
 
 
 def _secret_source(client: ClientConfig) -> str:
+    from .. import clients as core
+
     return keyring_secrets.secret_source(client.id, client.name, core.secret_kind(client))
 
 
@@ -90,6 +91,8 @@ def add_cmd(
     The API key or password is read from a hidden prompt or, with --api-key-stdin/--password-stdin,
     from standard input, and kept in the OS keyring.
     """
+    from .. import clients as core
+
     context = app_context(ctx)
     client = core.new_client(
         name=name,
@@ -192,6 +195,8 @@ def edit_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the stored client as JSON."),
 ) -> None:
     """Change a client's settings or secret; it is tested again before saving unless --no-test."""
+    from .. import clients as core
+
     context = app_context(ctx)
     current = context.store.get_client(name)
     candidates = {
@@ -224,6 +229,8 @@ def edit_cmd(
 @app.command("remove")
 def remove_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Client name.")) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
+    from .. import clients as core
+
     client = core.remove_client(app_context(ctx).store, name)
     echo(f"removed {client.name}")
 
@@ -235,13 +242,15 @@ def test_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Connect to one client (or every enabled one) and report its version. Exit 1 if any failed."""
+    from .. import clients as core
+
     context = app_context(ctx)
     store = context.store
     targets = [store.get_client(name)] if name else store.list_clients(enabled_only=True)
     if not targets:
         raise UsageError("no enabled clients to test (see `dlwatch client list`)")
 
-    def show(result: core.CheckResult) -> None:
+    def show(result) -> None:
         if as_json:
             return
         if result.ok:
