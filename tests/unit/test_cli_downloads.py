@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -281,3 +282,61 @@ def test_a_removed_clients_downloads_end_once_and_later_polls_are_clean(cli, tr_
     assert first.exit_code == 0 and "-> failed" in first.stdout and "its client was removed" in first.stdout
     again = cli("poll", "--once")
     assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_the_table_at_80_and_160_columns_keeps_titles_states_and_reasons(width):
+    from rich.console import Console
+
+    from dlwatch.cli.render import attempts_table
+    from dlwatch.models import DownloadStatus, Protocol
+    from dlwatch.store import Attempt
+
+    stamp = "2026-01-01T00:00:00+00:00"
+    title = "A.Very.Long.Movie.Title.That.Goes.On.And.On.2024.2160p.UHD.BluRay.REMUX.HDR.HEVC.Atmos-GROUP"
+    rows = [
+        Attempt(
+            1,
+            "c",
+            title,
+            Protocol.TORRENT,
+            DownloadStatus.DOWNLOADING,
+            stamp,
+            "",
+            progress=0.42,
+            download_speed=1234567,
+            eta_seconds=321,
+        ),
+        Attempt(
+            2,
+            "c",
+            "Broken.Release.S02E03",
+            Protocol.USENET,
+            DownloadStatus.FAILED,
+            stamp,
+            "",
+            error="health check failed: too many articles are missing (health 74.9%)",
+        ),
+        Attempt(
+            3,
+            "c",
+            "Done.Release",
+            Protocol.TORRENT,
+            DownloadStatus.COMPLETED,
+            stamp,
+            "",
+            progress=1.0,
+            raw_file_path="/mnt/media/complete/Done.Release",
+        ),
+    ]
+    console = Console(width=width, record=True, force_terminal=False)
+    console.print(attempts_table(rows, {"c": "nas-qbit"}, width=width))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= width
+    first = next(line for line in lines if re.match(r"^[│ ]*1 ", line))
+    assert title[:20] in first  # the title keeps at least 20 columns on its row
+    for needed in ("nas-qbit", "downloading", "42.0%", "1.2 MiB/s", "5m21s"):
+        assert needed in first, needed
+    text = "".join(line.strip() for line in lines)
+    assert "healthcheckfailed" in text.replace(" ", "").replace("│", "")  # the reason, on its own lines
+    assert "/mnt/media/complete/Done.Release" in text.replace(" ", "").replace("│", "")

@@ -216,7 +216,8 @@ def status(
         from .context import console
         from .render import attempts_table
 
-        console().print(attempts_table(attempts, shown_names(store), failures))
+        out = console()
+        out.print(attempts_table(attempts, shown_names(store), failures, width=out.width))
     else:
         from .render import attempt_line, client_label
 

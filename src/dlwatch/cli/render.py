@@ -63,15 +63,41 @@ def progress_bar(progress: float, width: int = 12) -> str:
     return "█" * filled + "░" * (width - filled) + f" {progress * 100:5.1f}%"
 
 
-def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failures: list[ClientFailure] = ()):
+# Below these widths the size/age columns, then the progress bar, give their room to the title.
+WIDE = 120
+ROOMY = 100
+
+
+def attempts_table(
+    attempts: list[Attempt], client_names: dict[str, str], failures: list[ClientFailure] = (), width: int = 160
+):
+    """The table `status` and `watch` show, laid out for `width` columns: the title keeps most of the
+    room (never under 20 columns) and folds rather than being cut; the path or failure reason goes
+    on its own line under it; client, status, progress, speed and ETA always stay."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(expand=False, caption=_failure_caption(failures), caption_style="red")
-    for column in ("id", "title", "client", "status", "progress", "size", "speed", "ETA", "age"):
-        table.add_column(
-            column, no_wrap=column != "title", justify="right" if column in ("id", "size", "speed") else "left"
-        )
+    roomy, wide = width >= ROOMY, width >= WIDE
+    table = Table(
+        expand=True,
+        caption=_failure_caption(failures),
+        caption_style="red",
+        box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD,
+        pad_edge=False,
+        collapse_padding=not wide,
+    )
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("title", ratio=1, min_width=20, overflow="fold")
+    table.add_column("client", no_wrap=True, overflow="ellipsis", max_width=None if wide else 10)
+    table.add_column("status", no_wrap=True)
+    table.add_column("progress", no_wrap=True, justify="right" if not wide else "left")
+    if roomy:
+        table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("speed", justify="right", no_wrap=True)
+    table.add_column("ETA", no_wrap=True)
+    if roomy:
+        table.add_column("age", no_wrap=True)
     for a in attempts:
         status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
         title = Text(shown(a.title))
@@ -79,17 +105,14 @@ def attempts_table(attempts: list[Attempt], client_names: dict[str, str], failur
             title.append("\n" + shown(a.raw_file_path), style="dim")
         elif a.error:
             title.append("\n" + shown(a.error), style="dim red" if a.status.is_final else "dim")
-        table.add_row(
-            str(a.id),
-            title,
-            shown(client_label(a, client_names)),
-            status,
-            progress_bar(a.progress),
-            human_bytes(a.size_bytes),
-            f"{human_bytes(a.download_speed)}/s" if a.download_speed else "-",
-            human_duration(a.eta_seconds),
-            age(a.created_at),
-        )
+        cells = [str(a.id), title, shown(client_label(a, client_names)), status]
+        cells.append(progress_bar(a.progress) if wide else f"{a.progress * 100:.1f}%")
+        if roomy:
+            cells.append(human_bytes(a.size_bytes))
+        cells += [f"{human_bytes(a.download_speed)}/s" if a.download_speed else "-", human_duration(a.eta_seconds)]
+        if roomy:
+            cells.append(age(a.created_at))
+        table.add_row(*cells)
     return table
 
 

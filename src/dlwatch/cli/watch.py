@@ -81,7 +81,9 @@ def watch(
             if live is not None:
                 from .render import attempts_table
 
-                live.update(attempts_table(attempts, shown_names(store), failures), refresh=True)
+                live.update(
+                    attempts_table(attempts, shown_names(store), failures, width=live.console.width), refresh=True
+                )
             if until_done:
                 # A disabled client is not polled: its downloads cannot end, so they are not waited for.
                 disabled = {c.id for c in store.list_clients() if not c.enabled}
