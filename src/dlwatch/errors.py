@@ -61,5 +61,9 @@ class UnexpectedResponse(ClientError):
     what_to_do = "check the url base and that this is the right client type; --debug shows more"
 
 
+class ActionUnsupported(ClientError):
+    """The client has no way to do what was asked (e.g. delete a finished Usenet job's files)."""
+
+
 class DownloadNotFound(ClientError):
     """The client does not know the download id asked for."""

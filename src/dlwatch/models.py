@@ -28,6 +28,8 @@ class DownloadStatus(enum.StrEnum):
     # Set by the tracker, never by an adapter: seen, then gone from successive answers with no
     # history entry. Still looked for a while: it comes back if the client lists it again.
     MISSING = "missing"
+    # Set by `dlwatch remove`, never by an adapter: taken out of the client on purpose.
+    REMOVED = "removed"
     UNKNOWN = "unknown"
 
     @property
@@ -35,7 +37,9 @@ class DownloadStatus(enum.StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.MISSING})
+FINAL_STATUSES = frozenset(
+    {DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.MISSING, DownloadStatus.REMOVED}
+)
 
 
 class Secret:

@@ -123,3 +123,39 @@ def test_add_rejected_as_duplicate(httpx_mock, sab):
     httpx_mock.add_response(method="POST", json={"status": False, "nzo_ids": []})
     with pytest.raises(UnexpectedResponse, match="did not accept"):
         sab.add(AddRequest(title="t", content=b"<nzb/>"))
+
+
+# Actions: answers built from SABnzbd's api.py (`_api_queue_pause`, `_api_queue_delete`,
+# `_api_history_delete` answer {"status": true, "nzo_ids": [...]}); no SABnzbd runs here.
+NZO = "SABnzbd_nzo_5r1rzvhy"
+
+
+def test_pause_resume_and_remove_from_the_queue(httpx_mock, sab):
+    for name in ("pause", "resume"):
+        httpx_mock.add_response(
+            url=api_url(mode="queue", name=name, value=NZO), json={"status": True, "nzo_ids": [NZO]}
+        )
+    httpx_mock.add_response(
+        url=api_url(mode="queue", name="delete", value=NZO, del_files="1"), json={"status": True, "nzo_ids": [NZO]}
+    )
+    sab.pause(NZO)
+    sab.resume(NZO)
+    sab.remove(NZO, delete_data=True)
+
+
+def test_a_finished_job_is_removed_from_the_history(httpx_mock, sab):
+    httpx_mock.add_response(
+        url=api_url(mode="queue", name="delete", value=NZO, del_files="0"), json={"status": True, "nzo_ids": []}
+    )
+    httpx_mock.add_response(
+        url=api_url(mode="history", name="delete", value=NZO, del_files="0"), json={"status": True, "nzo_ids": [NZO]}
+    )
+    sab.remove(NZO, delete_data=False)
+
+
+def test_an_action_sabnzbd_did_not_do_is_an_error(httpx_mock, sab):
+    from dlwatch.errors import DownloadNotFound
+
+    httpx_mock.add_response(url=api_url(mode="queue", name="pause", value=NZO), json={"status": False})
+    with pytest.raises(DownloadNotFound, match="could not pause"):
+        sab.pause(NZO)

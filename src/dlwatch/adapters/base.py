@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, CannotConnect, ClientError, NotDelivered, UnexpectedResponse
+from ..errors import ActionUnsupported, AuthRejected, CannotConnect, ClientError, NotDelivered, UnexpectedResponse
 from ..httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
 from ..models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
 
@@ -71,6 +71,18 @@ class ClientAdapter(abc.ABC):
     @abc.abstractmethod
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
         """The client's active list: everything, or only `ids` where the client can filter."""
+
+    # -- actions: through the client's own API, as its web UI would ----------------------------------
+
+    def pause(self, download_id: str) -> None:
+        raise ActionUnsupported(f"dlwatch cannot pause downloads in {self.display_name}")
+
+    def resume(self, download_id: str) -> None:
+        raise ActionUnsupported(f"dlwatch cannot resume downloads in {self.display_name}")
+
+    def remove(self, download_id: str, *, delete_data: bool) -> None:
+        """Take the download out of the client; with `delete_data`, its files too."""
+        raise ActionUnsupported(f"dlwatch cannot remove downloads from {self.display_name}")
 
     def list_recent(self) -> list[DownloadItem]:
         """The downloads added most recently, where a download known only by its title (just sent

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
-from ..errors import AuthRejected, UnexpectedResponse
+from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
 from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 
@@ -211,6 +211,29 @@ class NzbgetAdapter(ClientAdapter):
             error=error,
             dlwatch_tag=_tag(group),
         )
+
+    def pause(self, download_id: str) -> None:
+        self._edit("GroupPause", download_id, "pause")
+
+    def resume(self, download_id: str) -> None:
+        self._edit("GroupResume", download_id, "resume")
+
+    def remove(self, download_id: str, *, delete_data: bool) -> None:
+        # In the queue: GroupFinalDelete drops the job and the files it downloaded, GroupDelete moves
+        # it to the history. A finished job is only in the history, whose files NZBGet never deletes.
+        if self._call("editqueue", "GroupFinalDelete" if delete_data else "GroupDelete", "", [int(download_id)]):
+            return
+        if delete_data:
+            raise ActionUnsupported(
+                "NZBGet cannot delete a finished job's files; "
+                "delete them yourself, then remove it without --delete-data"
+            )
+        if not self._call("editqueue", "HistoryFinalDelete", "", [int(download_id)]):
+            raise DownloadNotFound(f"NZBGet has no job {download_id} in its queue or history")
+
+    def _edit(self, command: str, download_id: str, what: str) -> None:
+        if not self._call("editqueue", command, "", [int(download_id)]):
+            raise DownloadNotFound(f"NZBGet could not {what} job {download_id}: it is not in the queue")
 
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         if not ids:

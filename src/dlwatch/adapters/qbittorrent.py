@@ -167,6 +167,23 @@ class QbittorrentAdapter(ClientAdapter):
                 items[item.client_download_id] = item  # a hybrid asked by both hashes comes once
         return list(items.values())
 
+    def pause(self, download_id: str) -> None:
+        self._control("stop", "pause", download_id)
+
+    def resume(self, download_id: str) -> None:
+        self._control("start", "resume", download_id)
+
+    def _control(self, name: str, name_before_5: str, download_id: str) -> None:
+        # 5.0 renamed pause/resume to stop/start, with no aliases: the old name answers 404 there,
+        # the new one 404 before.
+        response = self._api("POST", f"torrents/{name}", tolerate=(404,), data={"hashes": download_id.lower()})
+        if response.status_code == 404:
+            self._api("POST", f"torrents/{name_before_5}", data={"hashes": download_id.lower()})
+
+    def remove(self, download_id: str, *, delete_data: bool) -> None:
+        data = {"hashes": download_id.lower(), "deleteFiles": _flag(delete_data)}
+        self._api("POST", "torrents/delete", data=data)
+
     def list_recent(self) -> list[DownloadItem]:
         return self._info(None, {"sort": "added_on", "reverse": "true", "limit": str(RECENT)})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..errors import AuthRejected, UnexpectedResponse
+from ..errors import AuthRejected, DownloadNotFound, UnexpectedResponse
 from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
 from .base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
 
@@ -143,6 +143,25 @@ class SabnzbdAdapter(ClientAdapter):
             category=_category(slot.get("cat")),
         )
 
+    def pause(self, download_id: str) -> None:
+        self._confirmed(self._api("queue", name="pause", value=download_id), "pause", download_id)
+
+    def resume(self, download_id: str) -> None:
+        self._confirmed(self._api("queue", name="resume", value=download_id), "resume", download_id)
+
+    def remove(self, download_id: str, *, delete_data: bool) -> None:
+        # A job in the queue, or else in the history; del_files removes what it downloaded.
+        flag = 1 if delete_data else 0
+        body = self._api("queue", name="delete", value=download_id, del_files=flag)
+        if not _touched(body, download_id):
+            body = self._api("history", name="delete", value=download_id, del_files=flag)
+            self._confirmed(body, "remove", download_id)
+
+    @staticmethod
+    def _confirmed(body: Any, what: str, download_id: str) -> None:
+        if not (isinstance(body, dict) and body.get("status") is True):
+            raise DownloadNotFound(f"SABnzbd could not {what} {download_id}: {str(body)[:80]}")
+
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         if not ids:
             return []
@@ -174,6 +193,11 @@ class SabnzbdAdapter(ClientAdapter):
             content_path=slot.get("storage") or None,
             error=(slot.get("fail_message") or None) if status is DownloadStatus.FAILED else None,
         )
+
+
+def _touched(body: Any, download_id: str) -> bool:
+    """Did a queue command act on this job? (SABnzbd answers status true and lists the ids it did.)"""
+    return isinstance(body, dict) and body.get("status") is True and download_id in (body.get("nzo_ids") or [])
 
 
 def _category(value: Any) -> str | None:

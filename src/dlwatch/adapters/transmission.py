@@ -192,6 +192,15 @@ class TransmissionAdapter(ClientAdapter):
             raise UnexpectedResponse("Transmission accepted the torrent but returned no hash")
         return str(added["hash_string"]).lower()
 
+    def pause(self, download_id: str) -> None:
+        self._call("torrent_stop", {"ids": [download_id.lower()]})
+
+    def resume(self, download_id: str) -> None:
+        self._call("torrent_start", {"ids": [download_id.lower()]})
+
+    def remove(self, download_id: str, *, delete_data: bool) -> None:
+        self._call("torrent_remove", {"ids": [download_id.lower()], "delete_local_data": delete_data})
+
     def list_recent(self) -> list[DownloadItem]:
         # "recently-active": what changed in the last minute or so, which a torrent just added is.
         return self.list_downloads(RECENTLY_ACTIVE)

@@ -98,7 +98,7 @@ def root(
 
 
 def _register() -> None:
-    from . import client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, watch
+    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, watch
 
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")
@@ -113,6 +113,9 @@ def _register() -> None:
         watch.watch,
         downloads.poll,
         downloads.history,
+        actions_cmd.pause,
+        actions_cmd.resume,
+        actions_cmd.remove,
         downloads.forget,
     ):
         app.command()(command)

@@ -18,6 +18,7 @@ STATUS_STYLE = {
     DownloadStatus.STALLED: "yellow",
     DownloadStatus.POSTPROCESSING: "magenta",
     DownloadStatus.SENDING: "dim",
+    DownloadStatus.REMOVED: "dim",
 }
 
 
