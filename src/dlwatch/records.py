@@ -34,6 +34,7 @@ def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) 
         "created_at": attempt.created_at,
         "updated_at": attempt.updated_at,
         "completed_at": attempt.completed_at,
+        "retry_of": attempt.retry_of,
     }
 
 

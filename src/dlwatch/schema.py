@@ -134,7 +134,8 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
    "version" INTEGER NOT NULL DEFAULT 0,
    "absent_count" INTEGER NOT NULL DEFAULT 0,
    "absent_at" TEXT,
-   "payload_sha256" TEXT
+   "payload_sha256" TEXT,
+   "retry_of" INTEGER
 )"""
     )
     db.execute(
@@ -182,6 +183,18 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
 )"""
     )
     db["hook_runs"].create_index(["event_id", "hook"], unique=True)
+    # What was sent, by its hash, so `dlwatch retry` can send the same .torrent/.nzb/magnet again.
+    db.execute(
+        """CREATE TABLE "payloads" (
+   "sha256" TEXT PRIMARY KEY,
+   "protocol" TEXT NOT NULL,
+   "title" TEXT NOT NULL,
+   "filename" TEXT,
+   "content" BLOB,
+   "magnet" TEXT,
+   "created_at" TEXT NOT NULL
+)"""
+    )
     # Facts about this home itself, e.g. its id (each home's Prowlarr key is its own keyring entry).
     db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
     db["hook_runs"].create_index(["state", "next_at"])

@@ -77,6 +77,8 @@ def send(
             return SendResult(existing, client, already_tracked=True)
     tag = uuid.uuid4().hex
     skipped: list[tuple[str, str]] = []
+    # Kept by its hash, so `dlwatch retry` can send exactly this again, long after the file is gone.
+    store.keep_payload(digest, str(payload.protocol), payload.title, payload.filename, payload.content, payload.magnet)
     for client in candidates(store, payload.protocol, client_name):
         request = AddRequest(
             title=title or payload.title,
@@ -145,6 +147,47 @@ def send(
         return SendResult(store.get_attempt(sending.id), client, skipped)
     reasons = "; ".join(why for _, why in skipped)
     raise DlwatchError(f"no {payload.protocol} client could be reached: {reasons}")
+
+
+def retry(store: Store, settings: Settings, attempt_id: int, *, client_name: str | None = None) -> SendResult:
+    """Send what an ended attempt sent, again: to the same client, or to `client_name`. The new
+    attempt records which one it retries."""
+    old = store.get_attempt(attempt_id)
+    if not old.status.is_final:
+        raise UsageError(f"attempt {old.id} is {old.status}, not finished: remove it first (`dlwatch remove {old.id}`)")
+    kept = store.payload(old.payload_sha256) if old.payload_sha256 else None
+    if kept is None:
+        raise UsageError(f"attempt {old.id} was not sent by this dlwatch (tracked or grabbed): nothing to send again")
+    payload = _payload_from(kept)
+    if client_name is None:
+        client = store.client_by_id(old.client_id) if old.client_id else None
+        client_name = client.name if client and client.enabled else None  # else: the preferred one
+    result = send(store, settings, payload, client_name=client_name, title=old.title, ref=old.ref, force=True)
+    before = result.attempt
+    linked = replace(before, retry_of=old.id)
+    change = eventlog.Change(before, linked, result.client.name, result.client.type)
+    eventlog.record(store, [change], Hooks())
+    result.attempt = store.get_attempt(before.id)
+    return result
+
+
+def _payload_from(kept: dict) -> Payload:
+    from .sources import load_source
+    from .torrentmeta import parse_torrent
+
+    protocol = Protocol(kept["protocol"])
+    if kept["magnet"]:
+        return load_source(kept["magnet"], protocol=protocol)
+    content = bytes(kept["content"])
+    hashes = parse_torrent(content) if protocol is Protocol.TORRENT else None
+    return Payload(
+        protocol,
+        kept["title"],
+        content=content,
+        filename=kept["filename"],
+        infohash_v1=hashes.infohash_v1 if hashes else None,
+        infohash_v2=hashes.infohash_v2 if hashes else None,
+    )
 
 
 def _ask_whether_it_arrived(store: Store, client: ClientConfig, sending: Attempt, settings: Settings) -> bool | None:

@@ -83,6 +83,7 @@ class Attempt:
     absent_count: int = 0
     absent_at: str | None = None
     payload_sha256: str | None = None  # of the .torrent/.nzb sent, to spot the same one sent again
+    retry_of: int | None = None  # the attempt `dlwatch retry` sent this one again for
 
     def visible_fields(self) -> dict[str, Any]:
         """What a user can see of the attempt, and what polling keeps: a write that changes none of
@@ -370,6 +371,30 @@ class Store:
             [*finals, *ids, *ids, payload_sha256],
         )
         return next((Attempt.from_row(r) for r in rows), None)
+
+    def keep_payload(self, sha256: str, protocol: str, title: str, filename: str | None, content, magnet) -> None:
+        with self.write():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO payloads (sha256, protocol, title, filename, content, magnet, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [sha256, protocol, title, filename, content, magnet, now_iso()],
+            )
+
+    def payload(self, sha256: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM payloads WHERE sha256 = ?", [sha256])
+        return rows[0] if rows else None
+
+    def prune(self, attempt_ids: Iterable[int]) -> None:
+        """Delete these attempts (their events and hook runs with them) and what only they sent."""
+        ids = list(attempt_ids)
+        with self.write():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self.conn.execute(f"DELETE FROM attempts WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            self.conn.execute(
+                "DELETE FROM payloads WHERE sha256 NOT IN "
+                "(SELECT payload_sha256 FROM attempts WHERE payload_sha256 IS NOT NULL)"
+            )
 
     def delete_attempt(self, attempt_id: int) -> None:
         with self.write():  # its events and their hook runs go with it (ON DELETE CASCADE)

@@ -38,6 +38,7 @@ STATUS_SCHEMA = {
     "completed_at",
     "category",
     "raw_state",
+    "retry_of",
 }
 
 
@@ -340,3 +341,39 @@ def test_the_table_at_80_and_160_columns_keeps_titles_states_and_reasons(width):
     text = "".join(line.strip() for line in lines)
     assert "healthcheckfailed" in text.replace(" ", "").replace("│", "")  # the reason, on its own lines
     assert "/mnt/media/complete/Done.Release" in text.replace(" ", "").replace("│", "")
+
+
+def test_retry_sends_the_same_download_again_as_a_linked_attempt(cli, tr_client, httpx_mock):
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_error_missing_data.json")])
+    cli("send", MAGNET)
+    refused = cli("retry", "1")
+    assert refused.exit_code == 2 and "not finished" in refused.stderr  # still queued
+    assert "-> failed" in cli("poll", "--once").stdout
+    result = cli("retry", "1", "--json")
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    assert (again["id"], again["retry_of"], again["client"], again["title"]) == (2, 1, "tr", "dlw-qb2tr-50d955.bin")
+    sent = [json.loads(r.content) for r in httpx_mock.get_requests() if b"torrent-add" in r.content]
+    assert [s["arguments"]["filename"] for s in sent] == [MAGNET, MAGNET]  # the very same magnet, twice
+
+
+def test_prune_forgets_ended_attempts_older_than_asked(cli, tr_client, httpx_mock, dlwatch_home):
+    import sqlite3
+
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    cli("poll", "--once")
+    cli("send", "magnet:?xt=urn:btih:" + "b" * 40)  # still active: never pruned
+    with sqlite3.connect(dlwatch_home / "dlwatch.db") as conn:
+        conn.execute("UPDATE attempts SET updated_at = '2026-01-01T00:00:00+00:00'")
+    assert cli("prune", "--older-than", "soon").exit_code == 2
+    assert cli("prune", "--status", "downloading").exit_code == 2
+    dry = cli("prune", "--older-than", "7d", "--dry-run")
+    assert dry.stdout.startswith("would prune 1 dlw-qb2tr-50d955.bin (completed")
+    assert len(json.loads(cli("status", "--all", "--no-refresh", "--json").stdout)) == 2
+    [pruned] = json.loads(cli("prune", "--older-than", "7d", "--json").stdout)
+    assert (pruned["id"], pruned["pruned"]) == (1, True)
+    assert [r["id"] for r in json.loads(cli("status", "--all", "--no-refresh", "--json").stdout)] == [2]
+    with sqlite3.connect(dlwatch_home / "dlwatch.db") as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE attempt_id = 1").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM payloads").fetchone()[0] == 1  # only the active one's

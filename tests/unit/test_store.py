@@ -81,7 +81,8 @@ CREATE TABLE "attempts" (
    "version" INTEGER NOT NULL DEFAULT 0,
    "absent_count" INTEGER NOT NULL DEFAULT 0,
    "absent_at" TEXT,
-   "payload_sha256" TEXT
+   "payload_sha256" TEXT,
+   "retry_of" INTEGER
 );
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE "events" (
@@ -123,6 +124,15 @@ CREATE TABLE "hook_runs" (
 );
 CREATE UNIQUE INDEX "idx_hook_runs_event_id_hook"
     ON "hook_runs" ("event_id", "hook");
+CREATE TABLE "payloads" (
+   "sha256" TEXT PRIMARY KEY,
+   "protocol" TEXT NOT NULL,
+   "title" TEXT NOT NULL,
+   "filename" TEXT,
+   "content" BLOB,
+   "magnet" TEXT,
+   "created_at" TEXT NOT NULL
+);
 CREATE TABLE "meta" (
    "key" TEXT PRIMARY KEY,
    "value" TEXT NOT NULL

@@ -69,3 +69,47 @@ def remove(
         if not typer.confirm(f"Delete the files of {len(attempt_ids)} download(s) as well?", default=False):
             raise typer.Exit(1)
     _run(ctx, attempt_ids, "remove", as_json, delete_data=delete_data)
+
+
+def retry(
+    ctx: typer.Context,
+    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="An ended attempt (failed, missing, removed)."),
+    client: str | None = typer.Option(None, "--client", "-c", help="Send it to this client [default: the same]."),
+    as_json: bool = JSON,
+) -> None:
+    """Send an ended download again, the same .torrent, .nzb or magnet, as a new attempt linked to it."""
+    from ..records import attempt_record
+    from ..sending import retry as retry_attempt
+
+    context = app_context(ctx)
+    result = retry_attempt(context.store, context.settings, attempt_id, client_name=client)
+    a = result.attempt
+    if as_json:
+        print_json(attempt_record(a, result.client.name, result.client.type))
+    else:
+        echo(f"{a.id}")
+        echo(f"sent attempt {attempt_id}'s download again to {shown(result.client.name)} as {a.id}", err=True)
+
+
+def prune(
+    ctx: typer.Context,
+    older_than: str = typer.Option("30d", "--older-than", help="Age since the last change: 30d, 12h, 90m, 2w."),
+    status: str = typer.Option(
+        "completed,failed,missing,removed", "--status", help="Comma-separated ended statuses to prune."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be pruned; change nothing."),
+    as_json: bool = JSON,
+) -> None:
+    """Forget ended attempts older than --older-than (the downloads stay in the clients)."""
+    from ..pruning import parse_age, parse_statuses
+    from ..pruning import prune as prune_attempts
+
+    age, statuses = parse_age(older_than), parse_statuses(status)  # checked before any work
+    pruned = prune_attempts(app_context(ctx).store, age, statuses, dry_run=dry_run)
+    verb = "would prune" if dry_run else "pruned"
+    if as_json:
+        print_json([{"id": a.id, "title": a.title, "status": str(a.status), "pruned": not dry_run} for a in pruned])
+    else:
+        for a in pruned:
+            echo(f"{verb} {a.id} {shown(a.title)} ({a.status}, last changed {a.updated_at})")
+        echo(f"{verb} {len(pruned)} attempt(s)", err=True)

@@ -116,6 +116,8 @@ def _register() -> None:
         actions_cmd.pause,
         actions_cmd.resume,
         actions_cmd.remove,
+        actions_cmd.retry,
+        actions_cmd.prune,
         downloads.forget,
     ):
         app.command()(command)
