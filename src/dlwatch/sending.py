@@ -77,9 +77,10 @@ def send(
             return SendResult(existing, client, already_tracked=True)
     tag = uuid.uuid4().hex
     skipped: list[tuple[str, str]] = []
+    chosen = candidates(store, payload.protocol, client_name)
     # Kept by its hash, so `dlwatch retry` can send exactly this again, long after the file is gone.
     store.keep_payload(digest, str(payload.protocol), payload.title, payload.filename, payload.content, payload.magnet)
-    for client in candidates(store, payload.protocol, client_name):
+    for client in chosen:
         request = AddRequest(
             title=title or payload.title,
             content=payload.content,

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,20 +95,24 @@ class Attempt:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Attempt:
-        known = {f.name for f in fields(cls)}
-        data = {k: v for k, v in row.items() if k in known}
+        data = row if row.keys() <= _ATTEMPT_FIELDS else {k: v for k, v in row.items() if k in _ATTEMPT_FIELDS}
         try:
-            data["protocol"] = Protocol(data["protocol"])
-            data["status"] = DownloadStatus(data["status"])
-        except ValueError as exc:
+            protocol, status = _PROTOCOLS[data["protocol"]], _STATUSES[data["status"]]
+        except KeyError as exc:
             raise DlwatchError(
                 f"attempt {row.get('id')} holds a value this dlwatch does not know ({exc}): "
                 "the database was written by a newer dlwatch; upgrade dlwatch to use it"
             ) from None
-        data["alt_ids"] = tuple(json.loads(data.get("alt_ids") or "[]"))
-        data["seen"] = bool(data.get("seen"))
-        data["progress"] = data.get("progress") or 0.0
-        return cls(**data)
+        # Filled in place rather than through the 30-argument __init__: `status --all` reads every row.
+        attempt = cls.__new__(cls)
+        attempt.__dict__.update(_ATTEMPT_DEFAULTS)
+        attempt.__dict__.update(data)
+        alt_ids = data.get("alt_ids")
+        attempt.protocol, attempt.status = protocol, status
+        attempt.alt_ids = tuple(json.loads(alt_ids)) if alt_ids and alt_ids != "[]" else ()
+        attempt.seen = bool(data.get("seen"))
+        attempt.progress = data.get("progress") or 0.0
+        return attempt
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
@@ -117,6 +121,13 @@ class Attempt:
         row["alt_ids"] = json.dumps(list(self.alt_ids))
         row["seen"] = int(self.seen)
         return row
+
+
+# Looked up once: reading 10,000 attempts should cost the rows, not 10,000 dataclass inspections.
+_ATTEMPT_FIELDS = frozenset(f.name for f in fields(Attempt))
+_ATTEMPT_DEFAULTS = {f.name: f.default for f in fields(Attempt) if f.default is not MISSING}
+_PROTOCOLS = {str(p): p for p in Protocol}
+_STATUSES = {str(s): s for s in DownloadStatus}
 
 
 class Store:
@@ -128,7 +139,6 @@ class Store:
                 if not self.path.exists():  # made owner-only from the start; SQLite gives its WAL the same mode
                     os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.row_factory = sqlite3.Row
             self.conn = conn
             self._depth = 0
             self._db = None
@@ -209,14 +219,12 @@ class Store:
         if set(schema_names.MIGRATIONS) - applied:
             from . import schema
 
-            self.conn.row_factory = None  # sqlite-utils reads rows as tuples
-            try:
-                self._retry_busy(lambda: schema.apply(self.db))
-            finally:
-                self.conn.row_factory = sqlite3.Row
+            self._retry_busy(lambda: schema.apply(self.db))
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.conn.execute(sql, list(params))]
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         self.conn.close()

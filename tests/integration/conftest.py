@@ -48,6 +48,23 @@ def nzbget(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def news():
+    """A small news server for NZBGet (a delay per article keeps progress observable)."""
+    from tests.support import nntp
+
+    server = nntp.NewsServer(delay=0.25).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nzbget_with_news(news, tmp_path_factory):
+    daemon = _daemon("nzbget", tmp_path_factory, news_port=news.port)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
 def all_daemons(transmission, qbittorrent, nzbget) -> dict[str, daemons.Daemon]:
     return {"transmission": transmission, "qbittorrent": qbittorrent, "nzbget": nzbget}
 

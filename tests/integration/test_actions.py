@@ -91,26 +91,10 @@ def test_remove_with_delete_data_deletes_its_files_and_only_them(cli, transmissi
     assert cli("poll", "--once").stdout == ""  # final: not polled again, no "missing"
 
 
-@pytest.fixture(scope="module")
-def news():
-    server = nntp.NewsServer(delay=0.4).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def nzbget_with_news(news, tmp_path_factory):
-    from tests.integration.conftest import _daemon
-
-    daemon = _daemon("nzbget", tmp_path_factory, news_port=news.port)
-    yield daemon
-    daemon.stop()
-
-
 def test_nzbget_pause_resume_and_remove(nzbget_with_news, news, tmp_path):
     cli = Dlwatch(tmp_path)
     cli.add_client("nzb", nzbget_with_news)
-    posting = news.add(nntp.make_posting(f"dlw-act-{uuid.uuid4().hex[:8]}.bin", os.urandom(6 * 1024 * 1024)))
+    posting = news.add(nntp.make_posting(f"dlw-act-{uuid.uuid4().hex[:8]}.bin", os.urandom(16 * 1024 * 1024)))
     attempt = cli.send(nntp.write_nzb(posting, tmp_path))
     job = int(attempt["client_download_id"])
 

@@ -29,22 +29,6 @@ def tracker():
     tracker.stop()
 
 
-@pytest.fixture(scope="module")
-def news():
-    server = nntp.NewsServer(delay=0.25).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def nzbget_with_news(news, tmp_path_factory):
-    from tests.integration.conftest import _daemon
-
-    daemon = _daemon("nzbget", tmp_path_factory, news_port=news.port)
-    yield daemon
-    daemon.stop()
-
-
 @pytest.fixture
 def dlwatch(tmp_path, transmission, qbittorrent):
     cli = Dlwatch(tmp_path)

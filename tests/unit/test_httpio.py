@@ -62,3 +62,34 @@ def test_an_answer_dripped_byte_by_byte_is_cut_off_at_the_deadline(gzipped):
     with pytest.raises(DeadlinePassed):
         read(serve_once(gzip.compress(body) if gzipped else body, gzipped=gzipped, drip=0.05), deadline=started + 1.0)
     assert time.monotonic() - started < 1.6
+
+
+def test_send_of_a_url_with_a_huge_body_stops_at_the_limit_without_reading_it(tmp_path):
+    from dlwatch.errors import DlwatchError
+    from dlwatch.sources import load_source
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    sent = []
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-bittorrent\r\nContent-Length: 1073741824\r\n\r\n")
+        chunk = b"0" * 65536
+        try:
+            for _ in range(16384):  # 1 GiB, made as it is read
+                conn.sendall(chunk)
+                sent.append(len(chunk))
+        except OSError:
+            pass  # the reader stopped, as it should
+        conn.close()
+        server.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/x.torrent"
+    with pytest.raises(DlwatchError, match="over 1 MiB: too large"):
+        load_source(url, timeout=5, max_bytes=2**20)
+    time.sleep(0.2)
+    assert sum(sent) < 64 * 2**20  # it stopped reading long before the gigabyte
