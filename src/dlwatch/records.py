@@ -55,11 +55,19 @@ def feed_record(event: Event, hook_runs: list[HookRun] | None = None) -> dict[st
     """What `watch --json` and `poll --json` print per event, and what a hook reads on stdin: the
     attempt as it was at that event, then the event itself."""
     record = dict(event.snapshot or {"id": event.attempt_id})
+    record["kind"] = "event"
     record["previous_status"] = event.from_status
     record.update(event_record(event))
     if hook_runs is not None:
         record["hooks"] = [hook_run_record(run) for run in hook_runs]
     return record
+
+
+def progress_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict[str, Any]:
+    """`watch --json --progress`: an active download as it is now, between its events."""
+    from .store import now_iso
+
+    return {**attempt_record(attempt, client_name, client_type), "kind": "progress", "at": now_iso()}
 
 
 def hook_run_record(run: HookRun) -> dict[str, Any]:

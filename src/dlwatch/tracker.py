@@ -39,6 +39,7 @@ class ClientFailure:
 class PollResult:
     events: list[Event] = field(default_factory=list)  # recorded by this poll (other processes may add more)
     failures: list[ClientFailure] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)  # names of the clients that answered
 
     @property
     def ok(self) -> bool:
@@ -225,6 +226,7 @@ def poll(
                 result.failures.append(ClientFailure(client.name, message.removeprefix(f"{client.name}: ")))
                 continue
             answers[client.id] = answer
+            result.answered.append(client.name)
             # Its own downloads are written at once; Prowlarr's unassigned ones wait for every answer.
             mine = [a for a in by_client[client.id] if a.client_id == client.id]
             result.events += eventlog.record(store, _changes(client, mine, answer, settings), settings.hooks)

@@ -242,3 +242,14 @@ def test_clients_are_tested_at_once_not_one_after_another(cli, httpx_mock):
     assert result.exit_code == 1
     assert time.monotonic() - started < 3  # four clients of a second each: in parallel
     assert [line.split(":")[0] for line in result.output.strip().splitlines()] == [f"FAILED slow{i}" for i in range(4)]
+
+
+def test_client_list_piped_is_one_tab_separated_line_per_client_uncut(cli):
+    long_host = "a-very-long-host-name-that-would-not-fit-a-table.example.internal"
+    cli("client", "add", "nas qbit", "--type", "qbittorrent", "--host", long_host, "--no-test")
+    cli("client", "add", "tr", "--type", "transmission", "--host", "127.0.0.1", "--no-test", "--disabled")
+    lines = cli("client", "list").output.splitlines()
+    assert [line.split("\t") for line in lines] == [
+        ["nas qbit", "qbittorrent", f"http://{long_host}:8080", "-", "0", "yes"],
+        ["tr", "transmission", "http://127.0.0.1:9091/transmission", "-", "0", "no"],
+    ]

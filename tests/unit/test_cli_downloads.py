@@ -193,7 +193,17 @@ def test_table_shows_where_the_files_are_and_why_a_download_failed():
     assert "/media/done.bin" in text and "health check failed" in text and "100.0%" in text
 
 
-EVENT_FIELDS = {"event_id", "attempt_id", "from_status", "to_status", "at", "message", "progress", "previous_status"}
+EVENT_FIELDS = {
+    "kind",
+    "event_id",
+    "attempt_id",
+    "from_status",
+    "to_status",
+    "at",
+    "message",
+    "progress",
+    "previous_status",
+}
 
 
 def test_watch_json_records_are_the_attempt_at_that_event_plus_the_event(cli, tr_client, httpx_mock):
@@ -377,3 +387,19 @@ def test_prune_forgets_ended_attempts_older_than_asked(cli, tr_client, httpx_moc
     with sqlite3.connect(dlwatch_home / "dlwatch.db") as conn:
         assert conn.execute("SELECT count(*) FROM events WHERE attempt_id = 1").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM payloads").fetchone()[0] == 1  # only the active one's
+
+
+def test_watch_json_progress_adds_the_active_downloads_between_events(cli, tr_client, httpx_mock):
+    fake_transmission(
+        httpx_mock,
+        [fixture_body("transmission/list_downloading.json")] * 3 + [fixture_body("transmission/list_completed.json")],
+    )
+    cli("send", MAGNET)
+    result = cli("watch", "1", "--until-done", "--json", "--interval", "0.3", "--progress", "0.01")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [r["kind"] for r in records]
+    assert kinds[0] == "event" and kinds[-1] == "event" and "progress" in kinds
+    progress = next(r for r in records if r["kind"] == "progress")
+    assert set(progress) == STATUS_SCHEMA | {"kind", "at"} and progress["status"] == "downloading"
+    assert 0 < progress["progress"] < 1

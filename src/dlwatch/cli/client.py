@@ -11,7 +11,7 @@ from .. import registry
 from .. import secrets as keyring_secrets
 from ..errors import UsageError
 from ..models import ClientConfig, ClientVersion, Secret
-from .context import app_context, console, echo, print_json, read_secret_from_stdin, warn
+from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
 
@@ -129,12 +129,13 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     if not clients:
         echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
         return
-    from rich.table import Table
-
-    table = Table("name", "type", "address", "category", "priority", "enabled")
-    for c in clients:
-        table.add_row(c.name, c.type, _address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no")
-    console().print(table)
+    print_rows(
+        ["name", "type", "address", "category", "priority", "enabled"],
+        [
+            [c.name, c.type, _address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no"]
+            for c in clients
+        ],
+    )
 
 
 def _address(c: ClientConfig) -> str:
@@ -258,7 +259,8 @@ def test_cmd(
         else:
             echo(f"FAILED {result.error}")
 
-    results = core.check_clients(targets, context.settings.request_timeout, on_result=show)
+    with waiting(", ".join(t.name for t in targets), quiet=as_json):
+        results = core.check_clients(targets, context.settings.request_timeout, on_result=show)
     if as_json:
         print_json(
             [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +87,36 @@ def read_secret_from_stdin(what: str) -> str:
 
         raise UsageError(f"no {what} on standard input")
     return value
+
+
+@contextmanager
+def waiting(what: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner on stderr naming what is being waited on, on a terminal only: never when piped or
+    with --json, so scripts see nothing of it."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"waiting for {what}", spinner="dots"):
+        yield
+
+
+def print_rows(headers: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal; piped, one line per row with the columns separated by tabs, no header
+    and nothing cut (values are escaped, so a tab or newline in one cannot shift the columns)."""
+    from ..safetext import shown
+
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        table = Table(*headers)
+        for row in rows:
+            table.add_row(*(shown(v) for v in row))
+        console().print(table)
+    else:
+        for row in rows:
+            sys.stdout.write("\t".join(shown(v) for v in row) + "\n")
 
 
 def console():

@@ -11,7 +11,7 @@ import typer
 
 from ..models import Protocol
 from ..safetext import shown
-from .context import MAX_ID, app_context, echo, positive_seconds, print_json, warn
+from .context import MAX_ID, app_context, echo, positive_seconds, print_json, waiting, warn
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -74,20 +74,25 @@ def send(
 
     context = app_context(ctx)
     settings = context.settings
-    payload = load_source(
-        source, protocol=protocol, timeout=settings.request_timeout * 3, max_bytes=settings.max_file_bytes
-    )
-    result = send_download(
-        context.store,
-        context.settings,
-        payload,
-        client_name=client,
-        title=title,
-        category=category,
-        paused=paused,
-        ref=ref,
-        force=force,
-    )
+    with waiting("the download client", quiet=as_json):
+        payload = load_source(
+            source, protocol=protocol, timeout=settings.request_timeout * 3, max_bytes=settings.max_file_bytes
+        )
+        result = send_download(
+            context.store,
+            settings,
+            payload,
+            client_name=client,
+            title=title,
+            category=category,
+            paused=paused,
+            ref=ref,
+            force=force,
+        )
+    _report_send(context, result, as_json)
+
+
+def _report_send(context, result, as_json: bool) -> None:
     for name, why in result.skipped:
         warn(f"skipped {name}: {why}")
     a = result.attempt
@@ -181,6 +186,18 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
     sys.stdout.flush()
 
 
+def print_progress(store: Store, attempts: list[Attempt]) -> None:
+    """`watch --json --progress`: each active download as it is now (`records.progress_record`)."""
+    from ..records import progress_record
+
+    names, types = _names(store)
+    for a in attempts:
+        sys.stdout.write(
+            json.dumps(progress_record(a, names.get(a.client_id, "(finding)"), types.get(a.client_id))) + "\n"
+        )
+    sys.stdout.flush()
+
+
 def status(
     ctx: typer.Context,
     attempt_ids: list[int] | None = typer.Argument(
@@ -200,7 +217,8 @@ def status(
     if not no_refresh:
         from ..tracker import poll as poll_clients
 
-        result = poll_clients(store, context.settings, ids)
+        with waiting("the clients", quiet=as_json):
+            result = poll_clients(store, context.settings, ids)
         failures = result.failures
         report_failures(result)
         deliver_hooks_in_background(store, context.home)

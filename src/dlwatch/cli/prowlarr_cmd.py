@@ -7,8 +7,7 @@ import sys
 import typer
 
 from ..models import Secret
-from ..safetext import shown
-from .context import MAX_ID, app_context, console, echo, print_json, read_secret_from_stdin, warn
+from .context import MAX_ID, app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
 app = typer.Typer(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).", no_args_is_help=True)
 
@@ -147,16 +146,14 @@ def search(
     if not releases:
         echo("no results")
         return
-    from rich.table import Table
-
     from .render import human_bytes, human_duration
 
-    table = Table("#", "title", "indexer", "protocol", "size", "age", "seeders/grabs")
+    rows = []
     for i, r in enumerate(releases, 1):
         popularity = f"{r.seeders} seeders" if r.protocol == "torrent" else f"{r.grabs or 0} grabs"
         age = human_duration(r.age_hours * 3600) if r.age_hours is not None else "-"
-        table.add_row(str(i), shown(r.title), shown(r.indexer), str(r.protocol), human_bytes(r.size), age, popularity)
-    console().print(table)
+        rows.append([str(i), r.title, r.indexer, str(r.protocol), human_bytes(r.size), age, popularity])
+    print_rows(["#", "title", "indexer", "protocol", "size", "age", "seeders/grabs"], rows)
 
 
 def grab(
@@ -186,16 +183,18 @@ def grab(
     if via_prowlarr:
         if client or category or paused:
             raise UsageError("--client, --category and --paused do not go with --via-prowlarr (Prowlarr decides)")
-        attempt = grab_via_prowlarr(
-            context.store, context.settings, index, download_client_id=download_client_id, ref=ref
-        )
+        with waiting("Prowlarr", quiet=as_json):
+            attempt = grab_via_prowlarr(
+                context.store, context.settings, index, download_client_id=download_client_id, ref=ref
+            )
         message = f"Prowlarr grabbed {attempt.title!r}; dlwatch will find it in your clients by title"
     else:
         if download_client_id is not None:
             raise UsageError("--download-client-id goes with --via-prowlarr")
-        result = send_release(
-            context.store, context.settings, index, client_name=client, category=category, paused=paused, ref=ref
-        )
+        with waiting("Prowlarr and the download client", quiet=as_json):
+            result = send_release(
+                context.store, context.settings, index, client_name=client, category=category, paused=paused, ref=ref
+            )
         for name, why in result.skipped:
             warn(f"skipped {name}: {why}")
         attempt = result.attempt

@@ -70,7 +70,11 @@ ROOMY = 100
 
 
 def attempts_table(
-    attempts: list[Attempt], client_names: dict[str, str], failures: list[ClientFailure] = (), width: int = 160
+    attempts: list[Attempt],
+    client_names: dict[str, str],
+    failures: list[ClientFailure] = (),
+    width: int = 160,
+    answered_ago: dict[str, float] | None = None,
 ):
     """The table `status` and `watch` show, laid out for `width` columns: the title keeps most of the
     room (never under 20 columns) and folds rather than being cut; the path or failure reason goes
@@ -82,8 +86,8 @@ def attempts_table(
     roomy, wide = width >= ROOMY, width >= WIDE
     table = Table(
         expand=True,
-        caption=_failure_caption(failures),
-        caption_style="red",
+        caption=_caption(attempts, failures, answered_ago),
+        caption_justify="left",
         box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD,
         pad_edge=False,
         collapse_padding=not wide,
@@ -117,10 +121,28 @@ def attempts_table(
     return table
 
 
-def _failure_caption(failures) -> str | None:
-    if not failures:
-        return None
-    return "\n".join(f"{shown(f.client_name)}: {shown(f.error)} (last known state shown)" for f in failures)
+def _caption(attempts: list[Attempt], failures, answered_ago: dict[str, float] | None):
+    """Under the table: totals, when each client last answered (in `watch`), and each client that
+    did not, on a line of its own."""
+    from rich.text import Text
+
+    counts = {s: sum(1 for a in attempts if a.status is s) for s in (DownloadStatus.DOWNLOADING, DownloadStatus.QUEUED)}
+    speed = sum(a.download_speed or 0 for a in attempts if not a.status.is_final)
+    today = datetime.now(UTC).date().isoformat()
+    done = sum(1 for a in attempts if a.status is DownloadStatus.COMPLETED and (a.completed_at or "").startswith(today))
+    text = Text(
+        f"{counts[DownloadStatus.DOWNLOADING]} downloading, {counts[DownloadStatus.QUEUED]} queued, "
+        f"{human_bytes(speed)}/s, {done} done today",
+        style="bold",
+    )
+    if answered_ago:
+        ages = ", ".join(
+            f"{shown(name)} {human_duration(seconds)} ago" for name, seconds in sorted(answered_ago.items())
+        )
+        text.append(f"\nupdated: {ages}", style="dim")
+    for f in failures:
+        text.append(f"\n{shown(f.client_name)}: {shown(f.error)} (last known state shown)", style="red")
+    return text
 
 
 def event_line(record: dict) -> str:
@@ -142,11 +164,9 @@ def event_line(record: dict) -> str:
 
 
 def attempt_line(a: Attempt, client_name: str) -> str:
-    parts = [f"{a.id}", shown(a.title), shown(client_name), str(a.status), f"{a.progress * 100:.1f}%"]
-    if a.eta_seconds is not None:
-        parts.append(f"ETA {human_duration(a.eta_seconds)}")
-    if a.raw_file_path:
-        parts.append(shown(a.raw_file_path))
-    if a.error:
-        parts.append(shown(a.error))
-    return "  ".join(parts)
+    """One attempt when piped: id, title, client, status, progress, ETA, then the path or the reason,
+    separated by tabs (escaped values, so nothing can shift a column)."""
+    eta = human_duration(a.eta_seconds) if a.eta_seconds is not None else "-"
+    detail = a.raw_file_path or a.error or "-"
+    fields = [str(a.id), a.title, client_name, str(a.status), f"{a.progress * 100:.1f}%", eta, detail]
+    return "\t".join(shown(f) for f in fields)

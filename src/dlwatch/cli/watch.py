@@ -9,7 +9,7 @@ import typer
 
 from ..models import DownloadStatus
 from .context import MAX_ID, app_context, echo, positive_seconds, warn
-from .downloads import deliver_hooks_in_background, print_events, report_failures, shown_names
+from .downloads import deliver_hooks_in_background, print_events, print_progress, report_failures, shown_names
 
 
 def watch(
@@ -30,6 +30,12 @@ def watch(
         False, "--until-done", help="Exit when every watched attempt is final: 0 if all completed, 1 otherwise."
     ),
     as_json: bool = typer.Option(False, "--json", help="Stream one JSON object per recorded event (JSON Lines)."),
+    progress: float | None = typer.Option(
+        None,
+        "--progress",
+        callback=positive_seconds,
+        help='With --json: also a record ("kind": "progress") per active download, at most every SECONDS.',
+    ),
 ) -> None:
     """Follow downloads live: a table in a terminal, a line per change otherwise. Ctrl-C stops.
 
@@ -56,6 +62,8 @@ def watch(
     sessions = Sessions(context.home)
     next_poll = 0.0
     failures: list = []
+    answered_at: dict[str, float] = {}  # client name -> when it last answered one of this watch's polls
+    progress_due = 0.0
     try:
         if live_table:
             from rich.live import Live
@@ -69,6 +77,7 @@ def watch(
                 result = poll_clients(store, settings, fixed, sessions)
                 next_poll = time.monotonic() + every
                 failures = result.failures
+                answered_at.update(dict.fromkeys(result.answered, time.monotonic()))
                 if live is None:
                     report_failures(result)
                 deliver_hooks_in_background(store, context.home)
@@ -78,12 +87,17 @@ def watch(
                 if live is None:
                     print_events(store, events, as_json)
             attempts = store.list_attempts(ids=sorted(watched))
+            if as_json and progress and time.monotonic() >= progress_due:
+                progress_due = time.monotonic() + progress
+                print_progress(store, [a for a in attempts if not a.status.is_final])
             if live is not None:
                 from .render import attempts_table
 
-                live.update(
-                    attempts_table(attempts, shown_names(store), failures, width=live.console.width), refresh=True
+                ages = {name: time.monotonic() - at for name, at in answered_at.items()}
+                table = attempts_table(
+                    attempts, shown_names(store), failures, width=live.console.width, answered_ago=ages
                 )
+                live.update(table, refresh=True)
             if until_done:
                 # A disabled client is not polled: its downloads cannot end, so they are not waited for.
                 disabled = {c.id for c in store.list_clients() if not c.enabled}
