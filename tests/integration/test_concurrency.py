@@ -200,3 +200,20 @@ def test_pollers_killed_at_random_lose_no_hook_and_leave_a_sound_database(cli, t
     ran = {int(line) for line in log.read_text().split()} - set(range(baseline + 1))
     assert ran == {e["id"] for e in changes}  # at least once each; none lost
     assert_every_attempt_is_one_chain(cli)
+
+
+def test_a_download_sent_from_another_terminal_appears_in_a_running_watch(cli, transmission, tmp_path):
+    write_config(cli, tmp_path / "hooks.log")
+    watch = cli.popen("watch", "--json", "--interval", "3600")  # no ids: everything, new ones included
+    try:
+        lines = read_lines(watch)
+        time.sleep(2)
+        attempt = cli.send(no_peer_torrent(tmp_path), "--client", "tr")
+        sent_at = time.monotonic()
+        first = json.loads(lines.get(timeout=5))
+        assert time.monotonic() - sent_at < 2.5
+        assert (first["attempt_id"], first["from_status"], first["to_status"]) == (attempt["id"], None, "sending")
+        assert json.loads(lines.get(timeout=5))["to_status"] == "queued"  # sent, confirmed by the client
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(10)
