@@ -109,3 +109,21 @@ def test_nzbget_pause_resume_and_remove(nzbget_with_news, news, tmp_path):
     result = cli("remove", str(attempt["id"]), "--json")
     assert json.loads(result.stdout)[0]["status"] == "removed"
     assert wait_for(lambda: job_status() == "gone")
+
+
+def test_retry_sends_a_removed_torrent_to_the_real_client_again(cli, transmission, tmp_path):
+    data = payloads.make_payload(tmp_path / "elsewhere", f"dlw-act-{uuid.uuid4().hex[:8]}.bin", 128 * 1024)
+    torrent = tmp_path / "t.torrent"
+    torrent.write_bytes(payloads.make_torrent(data))
+    first = cli.send(torrent, "--client", "tr")
+    torrent.unlink()  # dlwatch kept what it sent: the file is not needed again
+    assert cli("remove", str(first["id"])).returncode == 0
+    wait_for(lambda: first["client_download_id"] not in [h.lower() for h in by_hand.hashes(transmission)])
+    again = json.loads(cli.ok("retry", str(first["id"]), "--json"))
+    assert (again["retry_of"], again["client"], again["client_download_id"]) == (
+        first["id"],
+        "tr",
+        first["client_download_id"],
+    )
+    assert again["id"] > first["id"]
+    assert wait_for(lambda: first["client_download_id"] in [h.lower() for h in by_hand.hashes(transmission)])
