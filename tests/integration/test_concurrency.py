@@ -81,6 +81,24 @@ def run_together(cli: Dlwatch, count: int, *args: str) -> list[subprocess.Comple
     return results
 
 
+def applied(daemon, infohash: str, *, paused: bool) -> None:
+    """Wait until the client itself reports the torrent paused (or no longer paused)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if daemon.kind == "qbittorrent":
+            with by_hand.qbittorrent(daemon) as client:
+                state = client.get("/torrents/info", params={"hashes": infohash}).json()[0]["state"]
+            is_paused = state in ("pausedDL", "stoppedDL", "pausedUP", "stoppedUP")
+        else:
+            fields = {"ids": [infohash], "fields": ["status"]}
+            is_paused = by_hand.transmission(daemon, "torrent-get", fields)["torrents"][0]["status"] == 0
+        if is_paused == paused:
+            time.sleep(0.3)  # and its own listing agrees
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{daemon.kind} did not {'pause' if paused else 'resume'} {infohash}")
+
+
 def settle(cli: Dlwatch, ids: list[int], *, want: str | None = None, timeout: float = 30) -> None:
     """Poll until every attempt is listed (and has status `want`)."""
     deadline = time.monotonic() + timeout
@@ -114,7 +132,8 @@ def test_simultaneous_polls_record_each_change_once_and_run_its_hook_once(cli, t
         log.write_text("")
         for name, attempt in sent.items():
             action(daemons[name], attempt["client_download_id"])
-        time.sleep(1.5)  # both daemons have applied it
+        for name, attempt in sent.items():  # both daemons have applied it (qBittorrent does so later)
+            applied(daemons[name], attempt["client_download_id"], paused=status == "paused")
         results = run_together(cli, 4, "poll", "--once")
         for result in results:
             assert result.returncode == 0, result.stderr
@@ -146,7 +165,7 @@ def test_watch_json_prints_a_change_that_another_process_recorded(cli, transmiss
         lines = read_lines(watch)
         time.sleep(2)
         by_hand.pause(transmission, attempt["client_download_id"])
-        time.sleep(1)
+        applied(transmission, attempt["client_download_id"], paused=True)
         cli.ok("poll", "--once")
         recorded_at = time.monotonic()
         [event] = transitions(cli)[-1:]

@@ -60,6 +60,20 @@ def cli(tmp_path, transmission, qbittorrent, proxy):
     return cli
 
 
+def paused_in_qbittorrent(daemon, infohash: str) -> None:
+    """qBittorrent applies a pause asynchronously (slower on a busy machine): wait until it says so."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with by_hand.qbittorrent(daemon) as client:
+            if client.get("/torrents/info", params={"hashes": infohash}).json()[0]["state"] in (
+                "pausedDL",
+                "stoppedDL",
+            ):
+                return
+        time.sleep(0.2)
+    raise AssertionError("qBittorrent did not pause the torrent")
+
+
 def settled(cli: Dlwatch, *ids: int) -> None:
     """Polled until every attempt is listed and past checking (a torrent paused while qBittorrent
     checks it goes back to stalled afterwards)."""
@@ -81,7 +95,7 @@ def test_a_misbehaving_client_costs_at_most_its_deadline_and_the_others_are_comm
     settled(cli, tr_attempt["id"], qb_attempt["id"])
     tr_before = cli.status_no_refresh(tr_attempt["id"])
     by_hand.pause(qbittorrent, qb_attempt["client_download_id"])
-    time.sleep(1)
+    paused_in_qbittorrent(qbittorrent, qb_attempt["client_download_id"])
     proxy.set(mode)
     started = time.monotonic()
     result = cli("poll", "--once")
