@@ -227,3 +227,27 @@ def test_add_invalid_torrent_file(httpx_mock, qbit):
     )
     with pytest.raises(UnexpectedResponse, match="not a valid torrent"):
         qbit.add(AddRequest(title="t", content=b"garbage", infohash_v1=HASH))
+
+
+HASH = "ed53c3c11edb5f5251c444e9870f44c769111050"
+
+
+def test_pause_and_resume_are_stop_and_start_on_5x(httpx_mock, qbit):
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=f"{BASE}/torrents/stop", method="POST", text="")
+    httpx_mock.add_response(url=f"{BASE}/torrents/start", method="POST", text="")
+    qbit.pause(HASH)
+    qbit.resume(HASH)
+    assert [r.url.path for r in httpx_mock.get_requests()][1:] == ["/api/v2/torrents/stop", "/api/v2/torrents/start"]
+
+
+def test_pause_and_resume_fall_back_to_the_4x_names(httpx_mock, qbit):
+    login_ok(httpx_mock)
+    for new, old in (("stop", "pause"), ("start", "resume")):
+        httpx_mock.add_response(url=f"{BASE}/torrents/{new}", method="POST", status_code=404, text="Not Found")
+        httpx_mock.add_response(url=f"{BASE}/torrents/{old}", method="POST", text="")
+    qbit.pause(HASH)
+    qbit.resume(HASH)
+    paths = [r.url.path.rsplit("/", 1)[1] for r in httpx_mock.get_requests()][1:]
+    assert paths == ["stop", "pause", "start", "resume"]
+    assert httpx_mock.get_requests()[-1].content == f"hashes={HASH}".encode()
