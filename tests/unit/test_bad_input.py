@@ -8,17 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from dlwatch.cli.app import app
 
 BIG = str(2**63)
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-    return lambda *args, input=None: runner.invoke(app, list(args), input=input)
 
 
 @pytest.fixture

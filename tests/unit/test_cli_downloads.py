@@ -8,9 +8,7 @@ import time
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from dlwatch.cli.app import app
 from tests.conftest import fixture_body, recorded
 from tests.support.fakes import fake_transmission
 
@@ -40,12 +38,6 @@ STATUS_SCHEMA = {
     "raw_state",
     "retry_of",
 }
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-    return lambda *args, input=None: runner.invoke(app, list(args), input=input)
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import copy
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from dlwatch import outbox
-from dlwatch.cli.app import app
 from dlwatch.config import Hooks, Settings
 from dlwatch.safetext import for_terminal, shown
 from dlwatch.store import Store
@@ -20,12 +18,6 @@ from tests.support.fakes import fake_transmission
 
 TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
 HOSTILE = "\x1b[2J\x1b]0;PWNED\x07Nice.Show\u202eS01\nforged line"
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-    return lambda *args, input=None: runner.invoke(app, list(args), input=input)
 
 
 @pytest.fixture

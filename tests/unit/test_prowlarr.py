@@ -6,9 +6,7 @@ import json
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from dlwatch.cli.app import app
 from dlwatch.store import Store
 from tests.conftest import fixture_body, recorded
 from tests.support.payloads import bencode
@@ -17,12 +15,6 @@ PROWLARR = "http://prowlarr.local:9696"
 KEY = "prowlarr-api-key-0123456789abcdef"
 QB = "http://127.0.0.1:8080/api/v2"
 SAB = "http://127.0.0.1:8090/api"
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-    return lambda *args, input=None: runner.invoke(app, list(args), input=input)
 
 
 def reply(httpx_mock, path, fixture, method="GET", **match):
