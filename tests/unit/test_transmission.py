@@ -180,3 +180,28 @@ def test_add_jsonrpc(httpx_mock, tr):
     )
     assert len(tr.add(AddRequest(title="t", magnet="magnet:?xt=urn:btih:" + "a" * 40))) == 40
     assert sent(httpx_mock)[-1]["params"]["filename"].startswith("magnet:")
+
+
+@pytest.mark.parametrize(
+    ("fixtures", "expected"),
+    [
+        (["transmission/session_id_409.json", "transmission/session_get.json"], "recently-active"),
+        (
+            ["transmission-4.1.3/rpc-409-session-id.json", "transmission-4.1.3/session-get-versions.json"],
+            "recently_active",
+        ),
+    ],
+)
+def test_the_newest_torrents_are_asked_for_in_each_dialects_own_spelling(httpx_mock, tr, fixtures, expected):
+    replay(httpx_mock, *fixtures)
+    tr.version()
+    httpx_mock.add_response(
+        url=URL,
+        method="POST",
+        json={"result": "success", "arguments": {"torrents": []}}
+        if expected == "recently-active"
+        else {"jsonrpc": "2.0", "id": 3, "result": {"torrents": []}},
+    )
+    assert tr.list_recent() == []
+    request = sent(httpx_mock)[-1]
+    assert (request.get("arguments") or request.get("params"))["ids"] == expected

@@ -37,7 +37,9 @@ STATES: dict[str, DownloadStatus] = {
     "6": _D.COMPLETED,  # seeding
 }
 
-RECENTLY_ACTIVE = "recently-active"  # torrent-get's own id for "changed lately" (all versions)
+# torrent_get's own id for "changed lately", in snake_case like every other request value here;
+# the legacy dialect spells it "recently-active" (see _legacy).
+RECENTLY_ACTIVE = "recently_active"
 
 # Asked of torrent_get, in snake_case; the legacy dialect gets them in camelCase.
 FIELDS = (
@@ -202,7 +204,7 @@ class TransmissionAdapter(ClientAdapter):
         self._call("torrent_remove", {"ids": [download_id.lower()], "delete_local_data": delete_data})
 
     def list_recent(self) -> list[DownloadItem]:
-        # "recently-active": what changed in the last minute or so, which a torrent just added is.
+        # What changed in the last minute or so, which a torrent just added is.
         return self.list_downloads(RECENTLY_ACTIVE)
 
     def list_downloads(self, ids: Sequence[str] | str | None = None) -> list[DownloadItem]:
@@ -295,5 +297,7 @@ def _legacy(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         if key == "fields":
             value = [f if "-" in f else camel(f) for f in value]
+        elif key == "ids" and value == RECENTLY_ACTIVE:
+            value = "recently-active"
         out[key.replace("_", "-")] = value
     return out
