@@ -59,12 +59,7 @@ def start_tracking(store: Store, attempt: Attempt, client_name: str, client_type
     with store.write() as conn:
         row = attempt.to_row()
         row.pop("id")
-        columns = ", ".join(row)
-        cursor = conn.execute(
-            f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        )
-        attempt.id = cursor.lastrowid
-        attempt.version = row["version"]
+        attempt.id = store.insert_row("attempts", row)
         _append(conn, attempt, None, "tracking started", client_name, client_type)
     return attempt
 

@@ -11,7 +11,6 @@ de-duplicate on.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -71,6 +70,9 @@ def enqueue(conn: sqlite3.Connection, event_id: int, hooks: Iterable[tuple[str, 
     )
 
 
+# Runs some deliverer should start now: pending and due, or running under a lease that lapsed.
+_DUE = "((state = 'pending' AND next_at <= ?) OR (state = 'running' AND lease_until < ?))"
+
 _SELECT = (
     "SELECT r.*, e.attempt_id AS attempt_id, e.snapshot AS snapshot, e.from_status AS from_status, "
     "e.to_status AS to_status, e.at AS at, e.message AS message, e.progress AS progress "
@@ -82,38 +84,24 @@ def _from_row(row: dict[str, Any]) -> HookRun:
     from .eventlog import Event
     from .records import feed_record
 
-    event = Event(
-        row["event_id"],
-        row["attempt_id"],
-        row["at"],
-        row["from_status"],
-        row["to_status"],
-        row["progress"],
-        row["message"],
-        json.loads(row["snapshot"]) if row["snapshot"] else None,
-    )
+    event = Event.from_row({"id": row["event_id"], **{k: row[k] for k in Event.__dataclass_fields__ if k != "id"}})
     fields = {k: row[k] for k in HookRun.__dataclass_fields__ if k in row and k != "record"}
     return HookRun(**fields, record=feed_record(event))
 
 
 def due_count(store: Store) -> int:
-    """Runs some deliverer should start now (pending and due, or running with a lapsed lease)."""
+    """How many runs are due (see `_DUE`)."""
     now = time.time()
-    return store.conn.execute(
-        "SELECT count(*) FROM hook_runs WHERE (state = 'pending' AND next_at <= ?) "
-        "OR (state = 'running' AND lease_until < ?)",
-        [now, now],
-    ).fetchone()[0]
+    return store.conn.execute(f"SELECT count(*) FROM hook_runs WHERE {_DUE}", [now, now]).fetchone()[0]
 
 
 def claim(store: Store, settings: Settings, limit: int, only: int | None = None) -> list[HookRun]:
     """Take up to `limit` due runs for this process, under a lease."""
     now = time.time()
     runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    where = "(state = 'pending' AND next_at <= ?) OR (state = 'running' AND lease_until < ?)"
-    params: list[Any] = [now, now]
+    where, params = _DUE, [now, now]
     if only is not None:
-        where = f"({where}) AND id = ?"
+        where += " AND id = ?"
         params.append(only)
     with store.write() as conn:
         claimed = conn.execute(

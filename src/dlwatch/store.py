@@ -39,6 +39,9 @@ class DatabaseBusy(DlwatchError):
     pass
 
 
+_FINALS = [str(s) for s in DownloadStatus if s.is_final]
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -166,7 +169,7 @@ class Store:
             client.id = client.id or str(uuid.uuid4())
             client.created_at = client.created_at or stamp
             client.updated_at = stamp
-            self._insert("clients", _client_to_row(client))
+            self.insert_row("clients", _client_to_row(client))
         return client
 
     def update_client(self, client: ClientConfig) -> ClientConfig:
@@ -198,13 +201,15 @@ class Store:
             self.conn.execute("DELETE FROM clients WHERE id = ?", [client_id])
 
     def home_id(self) -> str:
-        """This home's own id, made on first use."""
+        """This home's own id, made on first use (the write lock only then, re-checked under it)."""
+        query = "SELECT value FROM meta WHERE key = 'home_id'"
+        if rows := self.query(query):
+            return rows[0]["value"]
         with self.write():
-            rows = self.query("SELECT value FROM meta WHERE key = 'home_id'")
-            if rows:
+            if rows := self.query(query):
                 return rows[0]["value"]
             value = str(uuid.uuid4())
-            self._insert("meta", {"key": "home_id", "value": value})
+            self.insert_row("meta", {"key": "home_id", "value": value})
             return value
 
     # -- Prowlarr --------------------------------------------------------------------------------
@@ -261,9 +266,8 @@ class Store:
             clauses.append(f"id in ({', '.join('?' * len(id_list))})" if id_list else "0")
             params += id_list
         if active_only:
-            finals = [str(s) for s in DownloadStatus if s.is_final]
-            active = f"status not in ({', '.join('?' * len(finals))})"
-            params += finals
+            active = f"status not in ({', '.join('?' * len(_FINALS))})"
+            params += _FINALS
             if missing_since is not None:
                 active = f"({active} or (status = ? and updated_at >= ?))"
                 params += [str(DownloadStatus.MISSING), missing_since]
@@ -278,14 +282,13 @@ class Store:
         """A not-final attempt that answers to one of these ids (infohashes) or was sent from the
         same .torrent/.nzb bytes."""
         ids = [i.lower() for i in download_ids]
-        finals = [str(s) for s in DownloadStatus if s.is_final]
         marks = ", ".join("?" * len(ids)) or "NULL"
         rows = self.query(
-            f"SELECT * FROM attempts WHERE status NOT IN ({', '.join('?' * len(finals))}) AND ("
+            f"SELECT * FROM attempts WHERE status NOT IN ({', '.join('?' * len(_FINALS))}) AND ("
             f"lower(client_download_id) IN ({marks}) "
             f"OR EXISTS (SELECT 1 FROM json_each(alt_ids) WHERE lower(value) IN ({marks})) "
             "OR payload_sha256 = ?) ORDER BY id LIMIT 1",
-            [*finals, *ids, *ids, payload_sha256],
+            [*_FINALS, *ids, *ids, payload_sha256],
         )
         return next((Attempt.from_row(r) for r in rows), None)
 
@@ -317,7 +320,8 @@ class Store:
         with self.write():  # its events and their hook runs go with it (ON DELETE CASCADE)
             self.conn.execute("DELETE FROM attempts WHERE id = ?", [attempt_id])
 
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
+    def insert_row(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row (inside the caller's write transaction); its rowid."""
         columns = ", ".join(row)
         cursor = self.conn.execute(
             f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values())

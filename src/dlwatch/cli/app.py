@@ -23,18 +23,14 @@ class DlwatchGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except DlwatchError as exc:
-            obj = ctx.find_root().obj
-            if isinstance(obj, AppContext) and obj.debug:
-                __import__("traceback").print_exc()
+            _traceback_if_debug(ctx)
             echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             echo("interrupted", err=True)
             raise typer.Exit(130) from None
         except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
-            obj = ctx.find_root().obj
-            if isinstance(obj, AppContext) and obj.debug:
-                __import__("traceback").print_exc()
+            obj = _traceback_if_debug(ctx)
             where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
             echo(f"error: {where}: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -45,13 +41,21 @@ class DlwatchGroup(TyperGroup):
                 raise typer.Exit(2) from None
             if _is_cli_control(exc):
                 raise
-            obj = ctx.find_root().obj
-            if isinstance(obj, AppContext) and obj.debug:
-                __import__("traceback").print_exc()
+            _traceback_if_debug(ctx)
             echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (this is a dlwatch bug; --debug shows where)", err=True
             )
             raise typer.Exit(1) from None
+
+
+def _traceback_if_debug(ctx: Any) -> Any:
+    """The root context's object, after printing the traceback if --debug asked for it."""
+    obj = ctx.find_root().obj
+    if isinstance(obj, AppContext) and obj.debug:
+        import traceback
+
+        traceback.print_exc()
+    return obj
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -189,12 +189,11 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
 def print_progress(store: Store, attempts: list[Attempt]) -> None:
     """`watch --json --progress`: each active download as it is now (`records.progress_record`)."""
     from ..records import progress_record
+    from .render import client_label
 
     names, types = _names(store)
     for a in attempts:
-        sys.stdout.write(
-            json.dumps(progress_record(a, names.get(a.client_id, "(finding)"), types.get(a.client_id))) + "\n"
-        )
+        sys.stdout.write(json.dumps(progress_record(a, client_label(a, names), types.get(a.client_id))) + "\n")
     sys.stdout.flush()
 
 
