@@ -63,7 +63,8 @@ def _act_on_one(store: Store, settings: Settings, attempt_id: int, action: Actio
         return ActionResult(attempt_id, action, False, str(exc), attempt, client.name)
     after = copy.copy(attempt)
     after.status = _AFTER[action]
-    after.download_speed, after.eta_seconds = (0, None) if action != "resume" else (None, None)
+    after.eta_seconds = None  # until the next poll says; a paused or removed download moves nothing
+    after.download_speed = None if action == "resume" else 0
     message = {"pause": "paused with dlwatch", "resume": "resumed with dlwatch", "remove": "removed with dlwatch"}[
         action
     ]
