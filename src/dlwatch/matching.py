@@ -15,8 +15,12 @@ _SEPARATORS = re.compile(r"[\s._\-]+")
 def normalise_title(title: str) -> str:
     """Case, separators (`. _ - ` and spaces), a trailing file extension and surrounding brackets do
     not make two titles different."""
-    text = title.strip()
-    text = _EXTENSIONS.sub("", text)
+    # Brackets and extensions are peeled in turn until none is left: "[Show.S01.nzb].nzb" is
+    # "Show.S01.nzb", which is "Show S01".
+    text, before = title.strip(), None
+    while text != before:
+        before = text
+        text = _EXTENSIONS.sub("", _BRACKETS.sub("", text).strip()).strip()
     text = _SEPARATORS.sub(" ", text).strip()
     text = _BRACKETS.sub("", text).strip()
     return text.casefold()
