@@ -2,7 +2,7 @@
 # Install the Debian packages the integration tests and the demo run as real daemons.
 # Does nothing when they are all there already; needs root or sudo otherwise.
 set -euo pipefail
-packages=(transmission-daemon qbittorrent-nox nzbget)
+packages=(transmission-daemon qbittorrent-nox nzbget deluged deluge-web rtorrent aria2)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -84,9 +84,14 @@ def validate(client: ClientConfig) -> ClientConfig:
         raise UsageError("a client needs a name of 1 to 100 characters with at least one letter or digit")
     if keyring_secrets.env_slug(client.name) == keyring_secrets.env_slug(PROWLARR_NAME):
         raise UsageError(f"{client.name!r} is taken: DLWATCH_PROWLARR_API_KEY is Prowlarr's own key")
-    if not _HOST.fullmatch(client.host or ""):
+    if cls.takes_socket_path and (client.host or "").startswith("/"):
+        if client.use_ssl or client.url_base.strip("/"):
+            raise UsageError("a unix socket (--host /PATH) takes no --ssl or --url-base")
+        client.host = str(Path(client.host).resolve())  # stored absolute, as cron will look for it
+    elif not _HOST.fullmatch(client.host or ""):
+        socket_too = f" or, for {cls.display_name}, the path of its unix socket" if cls.takes_socket_path else ""
         raise UsageError(
-            f"--host takes a host name or IP address only, not {client.host!r} "
+            f"--host takes a host name or IP address{socket_too}, not {client.host!r} "
             "(no scheme, user, port or path: use --port, --ssl, --url-base, --username)"
         )
     if not 0 < client.port < 65536:

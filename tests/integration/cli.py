@@ -8,27 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dlwatch import registry
 from tests.support.daemons import Daemon
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def client_add_args(name: str, daemon: Daemon) -> list[str]:
-    """What a user types to add a daemon (the password then goes to standard input)."""
-    return [
-        "client",
-        "add",
-        name,
-        "--type",
-        daemon.kind,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(daemon.port),
-        "--username",
-        daemon.username,
-        "--password-stdin",
-    ]
+    """What a user types to add a daemon (its password or API key then goes to standard input)."""
+    args = ["client", "add", name, "--type", daemon.kind, "--host", "127.0.0.1", "--port", str(daemon.port)]
+    if "socket" in daemon.extra:
+        args[args.index("--host") + 1] = daemon.extra["socket"]
+    if daemon.username:
+        args += ["--username", daemon.username]
+    if daemon.password:
+        takes_key = registry.adapter_class(daemon.kind).secret_kind == "api_key"
+        args.append("--api-key-stdin" if takes_key else "--password-stdin")
+    return args
 
 
 class Dlwatch:
@@ -62,7 +58,7 @@ class Dlwatch:
     def try_add_client(self, name: str, daemon: Daemon, *extra: str, password: str | None = None):
         """`dlwatch client add` for a daemon, its password on stdin; the finished process, to inspect."""
         secret = daemon.password if password is None else password
-        return self(*client_add_args(name, daemon), *extra, stdin=secret + "\n")
+        return self(*client_add_args(name, daemon), *extra, stdin=secret + "\n" if secret else None)
 
     def add_client(self, name: str, daemon: Daemon, *extra: str) -> None:
         result = self.try_add_client(name, daemon, *extra)

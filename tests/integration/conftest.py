@@ -65,8 +65,44 @@ def nzbget_with_news(news, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def all_daemons(transmission, qbittorrent, nzbget) -> dict[str, daemons.Daemon]:
-    return {"transmission": transmission, "qbittorrent": qbittorrent, "nzbget": nzbget}
+def deluge(tmp_path_factory):
+    daemon = _daemon("deluge", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def rtorrent(tmp_path_factory):
+    daemon = _daemon("rtorrent", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def rtorrent_on_socket(tmp_path_factory):
+    """rTorrent listening on a unix socket instead of a port."""
+    daemon = _daemon("rtorrent", tmp_path_factory, unix_socket=True)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def aria2(tmp_path_factory):
+    daemon = _daemon("aria2", tmp_path_factory)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def all_daemons(transmission, qbittorrent, nzbget, deluge, rtorrent, aria2) -> dict[str, daemons.Daemon]:
+    return {
+        "transmission": transmission,
+        "qbittorrent": qbittorrent,
+        "nzbget": nzbget,
+        "deluge": deluge,
+        "rtorrent": rtorrent,
+        "aria2": aria2,
+    }
 
 
 @pytest.hookimpl(hookwrapper=True)

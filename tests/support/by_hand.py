@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import socket
+import time
+import xmlrpc.client
 from collections.abc import Iterator
 
 import httpx
@@ -44,6 +47,40 @@ def nzbget(daemon: Daemon, method: str, *params) -> object:
     return response.json()["result"]
 
 
+def deluge(daemon: Daemon, method: str, *params) -> object:
+    with httpx.Client(base_url=daemon.url, timeout=10) as client:
+        login = client.post("/json", json={"method": "auth.login", "params": [daemon.password], "id": 1}).json()
+        assert login["result"] is True, login
+        body = client.post("/json", json={"method": method, "params": list(params), "id": 2}).json()
+    assert body["error"] is None, body
+    return body["result"]
+
+
+def rtorrent(daemon: Daemon, method: str, *params) -> object:
+    """One XML-RPC call over rTorrent's own SCGI socket (TCP or unix)."""
+    body = xmlrpc.client.dumps(params, method).encode()
+    headers = b"CONTENT_LENGTH\0%d\0SCGI\x001\0" % len(body)
+    if "socket" in daemon.extra:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(daemon.extra["socket"])
+    else:
+        sock = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    with sock:
+        sock.sendall(b"%d:%s,%s" % (len(headers), headers, body))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    (result,), _ = xmlrpc.client.loads(answer.split(b"\r\n\r\n", 1)[1])
+    return result
+
+
+def aria2(daemon: Daemon, method: str, *params) -> object:
+    payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": [f"token:{daemon.password}", *params]}
+    body = httpx.post(f"{daemon.url}/jsonrpc", json=payload, timeout=10).json()
+    assert "error" not in body, body
+    return body["result"]
+
+
 def limit_download(daemon: Daemon, bytes_per_second: int) -> None:
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:
@@ -51,6 +88,12 @@ def limit_download(daemon: Daemon, bytes_per_second: int) -> None:
     elif daemon.kind == "transmission":
         kib = max(1, bytes_per_second // 1024)
         transmission(daemon, "session-set", {"speed-limit-down": kib, "speed-limit-down-enabled": True})
+    elif daemon.kind == "deluge":
+        deluge(daemon, "core.set_config", {"max_download_speed": bytes_per_second / 1024})
+    elif daemon.kind == "rtorrent":
+        rtorrent(daemon, "throttle.global_down.max_rate.set", "", bytes_per_second)
+    elif daemon.kind == "aria2":
+        aria2(daemon, "aria2.changeGlobalOption", {"max-overall-download-limit": str(bytes_per_second)})
 
 
 def pause(daemon: Daemon, download_id: str) -> None:
@@ -59,6 +102,12 @@ def pause(daemon: Daemon, download_id: str) -> None:
             client.post("/torrents/pause", data={"hashes": download_id}).raise_for_status()
     elif daemon.kind == "transmission":
         transmission(daemon, "torrent-stop", {"ids": [download_id]})
+    elif daemon.kind == "deluge":
+        deluge(daemon, "core.pause_torrent", download_id)
+    elif daemon.kind == "rtorrent":
+        rtorrent(daemon, "d.stop", download_id.upper())
+    elif daemon.kind == "aria2":
+        aria2(daemon, "aria2.forcePause", download_id)
     else:
         assert nzbget(daemon, "editqueue", "GroupPause", "", [int(download_id)]) is True
 
@@ -77,6 +126,18 @@ def remove(daemon: Daemon, download_id: str) -> None:
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:
             client.post("/torrents/delete", data={"hashes": download_id, "deleteFiles": "true"}).raise_for_status()
+    elif daemon.kind == "deluge":
+        deluge(daemon, "core.remove_torrent", download_id, True)
+    elif daemon.kind == "rtorrent":
+        rtorrent(daemon, "d.erase", download_id.upper())
+    elif daemon.kind == "aria2":
+        # Gone without a trace, as when aria2 restarts without a session file.
+        aria2(daemon, "aria2.forceRemove", download_id)
+        for _ in range(50):
+            if aria2(daemon, "aria2.tellStatus", download_id, ["status"])["status"] == "removed":
+                break
+            time.sleep(0.1)
+        aria2(daemon, "aria2.removeDownloadResult", download_id)
     else:
         transmission(daemon, "torrent-remove", {"ids": [download_id], "delete-local-data": True})
 

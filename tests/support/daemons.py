@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -28,7 +29,12 @@ BINARIES = {
     "transmission": "transmission-daemon",
     "qbittorrent": "qbittorrent-nox",
     "nzbget": "nzbget",
+    "deluge": "deluged",
+    "rtorrent": "rtorrent",
+    "aria2": "aria2c",
 }
+# Programs a kind needs besides its daemon (Deluge is reached through its web UI).
+ALSO_NEEDS = {"deluge": ("deluge-web",)}
 
 
 def free_port() -> int:
@@ -38,7 +44,7 @@ def free_port() -> int:
 
 
 def installed(kind: str) -> bool:
-    return shutil.which(BINARIES[kind]) is not None
+    return all(shutil.which(name) is not None for name in (BINARIES[kind], *ALSO_NEEDS.get(kind, ())))
 
 
 @dataclass
@@ -55,6 +61,8 @@ class Daemon:
     extra: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     ready_path: str = "/"
+    # Processes started with the daemon and stopped with it (Deluge's web UI), as (args, log) pairs.
+    companions: list[tuple[list[str], subprocess.Popen]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -68,20 +76,18 @@ class Daemon:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(self.pid, signal.SIGKILL)
-            self.process.wait(5)
+        for process in [p for _, p in self.companions] + [self.process]:
+            _stop(process, timeout)
 
     def restart(self) -> None:
         """Start again with the same arguments, port and state dir (after stop())."""
         self.stop()
         self.process = _spawn(self.args, self.root / f"{self.kind}.stdout", self.root)
-        _wait_http(self, self.url + self.ready_path)
+        self.companions = [
+            (args, _spawn(args, self.root / f"{self.kind}-{i}.stdout", self.root))
+            for i, (args, _) in enumerate(self.companions)
+        ]
+        _wait_ready(self)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -91,11 +97,44 @@ class Daemon:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def _stop(process: subprocess.Popen, timeout: float) -> None:
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
 def _spawn(args: list[str], log: Path, cwd: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True
         )
+
+
+def _wait_ready(daemon: Daemon) -> None:
+    if daemon.ready_path:
+        _wait_http(daemon, daemon.url + daemon.ready_path)
+    else:
+        _wait_tcp(daemon)
+
+
+def _wait_tcp(daemon: Daemon, timeout: float = 30.0) -> None:
+    """For a daemon that speaks no HTTP on its port (rTorrent's SCGI): it accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not daemon.running():
+            raise RuntimeError(f"{daemon.kind} exited at start-up:\n{daemon.log_tail()}")
+        try:
+            socket.create_connection(("127.0.0.1", daemon.port), timeout=1.0).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    daemon.stop()
+    raise RuntimeError(f"{daemon.kind} did not listen on port {daemon.port} within {timeout:g}s:\n{daemon.log_tail()}")
 
 
 def _wait_http(daemon: Daemon, url: str, timeout: float = 30.0) -> None:
@@ -296,4 +335,209 @@ def start_nzbget(root: Path, *, news_port: int | None = None) -> Daemon:
     return daemon
 
 
-STARTERS = {"transmission": start_transmission, "qbittorrent": start_qbittorrent, "nzbget": start_nzbget}
+def _deluge_conf(path: Path, file_version: int, values: dict) -> None:
+    """Deluge's config format: a version object, then the settings object, in one file."""
+    path.write_text(json.dumps({"file": file_version, "format": 1}) + json.dumps(values, indent=2))
+
+
+def start_deluge(root: Path) -> Daemon:
+    """deluged plus deluge-web, the web UI attached to the daemon at start (web.conf default_daemon),
+    its password set the way deluge-web stores it (sha1 of salt + password)."""
+    root.mkdir(parents=True, exist_ok=True)
+    config, downloads = root / "config", root / "downloads"
+    config.mkdir(exist_ok=True)
+    downloads.mkdir(exist_ok=True)
+    port, daemon_port, peer_port = free_port(), free_port(), free_port()
+    daemon_password = "dlw-daemon-" + os.urandom(6).hex()
+    (config / "auth").write_text(f"{USERNAME}:{daemon_password}:10\n")
+    _deluge_conf(
+        config / "core.conf",
+        1,
+        {
+            "download_location": str(downloads),
+            "listen_ports": [peer_port, peer_port],
+            "random_port": False,
+            "listen_interface": "127.0.0.1",
+            "outgoing_interface": "lo",
+            "daemon_port": daemon_port,
+            "allow_remote": False,
+            "dht": False,
+            "upnp": False,
+            "natpmp": False,
+            "utpex": False,
+            "lsd": False,
+            "new_release_check": False,
+            "enabled_plugins": ["Label"],
+            "max_active_downloading": 20,
+            "max_active_limit": 40,
+        },
+    )
+    host_id = os.urandom(16).hex()
+    salt = hashlib.sha1(os.urandom(32)).hexdigest()
+    _deluge_conf(
+        config / "web.conf",
+        2,
+        {
+            "port": port,
+            "interface": "127.0.0.1",
+            "https": False,
+            "pwd_salt": salt,
+            "pwd_sha1": hashlib.sha1((salt + PASSWORD).encode()).hexdigest(),
+            "default_daemon": host_id,
+            "first_login": False,
+            "session_timeout": 3600,
+        },
+    )
+    _deluge_conf(
+        config / "hostlist.conf", 3, {"hosts": [[host_id, "127.0.0.1", daemon_port, USERNAME, daemon_password]]}
+    )
+    log = root / "deluged.log"
+    args = ["deluged", "-d", "-c", str(config), "-p", str(daemon_port), "-l", str(log), "-L", "info"]
+    process = _spawn(args, root / "deluge.stdout", root)
+    _wait_tcp_port(process, daemon_port, log)
+    web_args = ["deluge-web", "-d", "-c", str(config), "-i", "127.0.0.1", "-p", str(port), "-l", str(root / "web.log")]
+    web = _spawn(web_args, root / "deluge-0.stdout", root)
+    daemon = Daemon(
+        "deluge",
+        port,
+        root,
+        log,
+        process,
+        username="",
+        download_dir=downloads,
+        peer_port=peer_port,
+        args=args,
+        ready_path="/json",
+        companions=[(web_args, web)],
+    )
+    _wait_http(daemon, daemon.url + daemon.ready_path)
+    return daemon
+
+
+def _wait_tcp_port(process: subprocess.Popen, port: int, log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    _stop(process, 5)
+    raise RuntimeError(f"{process.args[0]} did not listen on port {port}:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+def start_rtorrent(root: Path, *, unix_socket: bool = False) -> Daemon:
+    """rtorrent in daemon mode (no terminal), its XML-RPC on an SCGI port it opens itself, or on a
+    unix socket. It has no authentication of its own: whoever reaches the port may call it."""
+    root.mkdir(parents=True, exist_ok=True)
+    downloads, session = root / "downloads", root / "session"
+    downloads.mkdir(exist_ok=True)
+    session.mkdir(exist_ok=True)
+    port, peer_port = free_port(), free_port()
+    socket_path = root / "rpc.socket"
+    listen = f"network.scgi.open_local = {socket_path}" if unix_socket else f"network.scgi.open_port = 127.0.0.1:{port}"
+    rc = root / "rtorrent.rc"
+    rc.write_text(
+        "\n".join(
+            [
+                f"directory.default.set = {downloads}",
+                f"session.path.set = {session}",
+                f"network.port_range.set = {peer_port}-{peer_port}",
+                "network.port_random.set = no",
+                "network.bind_address.set = 127.0.0.1",
+                "dht.mode.set = disable",
+                "protocol.pex.set = no",
+                "trackers.use_udp.set = no",
+                "system.daemon.set = true",
+                f'log.open_file = "main", {root / "rtorrent.log"}',
+                'log.add_output = "info", "main"',
+                listen,
+                "",
+            ]
+        )
+    )
+    args = [BINARIES["rtorrent"], "-n", "-o", f"import={rc}"]
+    process = _spawn(args, root / "rtorrent.stdout", root)
+    daemon = Daemon(
+        "rtorrent",
+        port,
+        root,
+        root / "rtorrent.log",
+        process,
+        username="",
+        password="",
+        download_dir=downloads,
+        peer_port=peer_port,
+        args=args,
+        ready_path="",
+        extra={"socket": str(socket_path)} if unix_socket else {},
+    )
+    if unix_socket:
+        _wait_unix(daemon, socket_path)
+    else:
+        _wait_tcp(daemon)
+    return daemon
+
+
+def _wait_unix(daemon: Daemon, path: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and daemon.running():
+        if path.exists():
+            return
+        time.sleep(0.1)
+    daemon.stop()
+    raise RuntimeError(f"rtorrent did not open {path}:\n{daemon.log_tail()}")
+
+
+def start_aria2(root: Path) -> Daemon:
+    """aria2c with its JSON-RPC on loopback behind an RPC secret; no DHT, LPD or PEX, so peers come
+    only from the tests' tracker. A finished torrent stops at once instead of seeding."""
+    root.mkdir(parents=True, exist_ok=True)
+    downloads = root / "downloads"
+    downloads.mkdir(exist_ok=True)
+    port, peer_port = free_port(), free_port()
+    log = root / "aria2.log"
+    args = [
+        BINARIES["aria2"],
+        "--enable-rpc",
+        f"--rpc-listen-port={port}",
+        f"--rpc-secret={PASSWORD}",
+        "--rpc-listen-all=false",
+        f"--dir={downloads}",
+        "--enable-dht=false",
+        "--enable-dht6=false",
+        "--bt-enable-lpd=false",
+        "--enable-peer-exchange=false",
+        f"--listen-port={peer_port}",
+        "--seed-time=0",
+        "--max-concurrent-downloads=20",
+        "--follow-torrent=mem",
+        f"--log={log}",
+        "--log-level=info",
+        "--quiet=true",
+    ]
+    process = _spawn(args, root / "aria2.stdout", root)
+    daemon = Daemon(
+        "aria2",
+        port,
+        root,
+        log,
+        process,
+        username="",
+        download_dir=downloads,
+        peer_port=peer_port,
+        args=args,
+        ready_path="/jsonrpc",
+    )
+    _wait_http(daemon, daemon.url + daemon.ready_path)
+    return daemon
+
+
+STARTERS = {
+    "transmission": start_transmission,
+    "qbittorrent": start_qbittorrent,
+    "nzbget": start_nzbget,
+    "deluge": start_deluge,
+    "rtorrent": start_rtorrent,
+    "aria2": start_aria2,
+}

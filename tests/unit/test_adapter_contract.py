@@ -12,6 +12,7 @@ from dlwatch.adapters.base import ClientAdapter
 from dlwatch.errors import AuthRejected, CannotConnect, UnexpectedResponse
 from dlwatch.models import Connection, DownloadStatus, Protocol, Secret
 from tests.conftest import recorded
+from tests.support.fake_rtorrent import FakeRtorrent
 
 SECRET = "s3cret-value-never-shown"
 
@@ -114,6 +115,10 @@ DOCUMENTED_STATES = {
         "moving",
     ],
     "transmission": ["0", "1", "2", "3", "4", "5", "6"],
+    "deluge": ["Queued", "Checking", "Downloading", "Seeding", "Paused", "Error", "Moving", "Allocating"],
+    "aria2": ["active", "waiting", "paused", "error", "complete", "removed"],
+    # rTorrent has no state of its own: these are the readings of its flags the adapter documents.
+    "rtorrent": ["metadata", "hashing", "downloading", "stalled", "paused", "stopped", "complete", "error"],
 }
 
 # A recorded listing per built-in type, to check every parsed item keeps the model's promises.
@@ -125,16 +130,19 @@ LISTINGS = {
 }
 
 ADAPTERS = registry.all_adapter_classes()
+# rTorrent's own transport is SCGI; these HTTP-level checks reach it through a web server's /RPC2
+# (test_rtorrent.py covers SCGI).
+URL_BASES = {"rtorrent": "/RPC2"}
 
 
 def make(cls: type[ClientAdapter]) -> ClientAdapter:
-    return cls(
-        Connection("127.0.0.1", 18999, url_base=cls.default_url_base, username="dlw", secret=Secret(SECRET), timeout=2)
-    )
+    url_base = URL_BASES.get(cls.type_name, cls.default_url_base)
+    return cls(Connection("127.0.0.1", 18999, url_base=url_base, username="dlw", secret=Secret(SECRET), timeout=2))
 
 
-def test_the_four_built_ins_are_registered_through_entry_points():
-    assert {"sabnzbd", "nzbget", "qbittorrent", "transmission"} <= set(registry.type_names())
+def test_the_built_ins_are_registered_through_entry_points():
+    builtin = {"sabnzbd", "nzbget", "qbittorrent", "transmission", "deluge", "rtorrent", "aria2"}
+    assert builtin <= set(registry.type_names())
 
 
 @pytest.mark.parametrize("cls", ADAPTERS, ids=lambda c: c.type_name)
@@ -197,12 +205,44 @@ def test_bad_answers_are_mapped(httpx_mock, cls, status, body, kind):
         make(cls).version()
 
 
+# JSON-RPC clients asked several things: each recorded answer goes to its method.
+BY_METHOD = {
+    "deluge": {
+        "auth.login": "deluge-2.0/auth_login_ok.json",
+        "web.connected": "deluge-2.0/web_connected.json",
+        "core.get_torrents_status": "deluge-2.0/get_torrents_status_all.json",
+    },
+    "aria2": {
+        "aria2.tellActive": "aria2-1.36/tellActive.json",
+        "aria2.tellWaiting": "aria2-1.36/tellWaiting.json",
+        "aria2.tellStopped": "aria2-1.36/tellStopped.json",
+        "aria2.tellStatus": "aria2-1.36/tellStatus_complete.json",
+    },
+}
+
+
+def _answer_by_method(table: dict[str, str]):
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["method"] == "system.multicall":  # aria2: each call answered as if made alone
+            results = [[recorded(table[c["methodName"]]).body["result"]] for c in body["params"][0]]
+            return httpx.Response(200, json={"id": body["id"], "jsonrpc": "2.0", "result": results})
+        return httpx.Response(**recorded(table[body["method"]]).response_kwargs())
+
+    return answer
+
+
 @pytest.mark.parametrize("cls", ADAPTERS, ids=lambda c: c.type_name)
 def test_listed_items_keep_the_model_promises(httpx_mock, cls):
-    if cls.type_name not in LISTINGS:
+    if cls.type_name not in LISTINGS and cls.type_name not in BY_METHOD and cls.type_name != "rtorrent":
         pytest.skip("no recorded listing for a plugin type")
-    exchanges = [recorded(name) for name in LISTINGS[cls.type_name]]
-    if cls.type_name == "nzbget":  # it asks two things at once: each answer goes to its own method
+    if cls.type_name in BY_METHOD:
+        httpx_mock.add_callback(_answer_by_method(BY_METHOD[cls.type_name]), is_reusable=True)
+    elif cls.type_name == "rtorrent":
+        fake = FakeRtorrent()
+        httpx_mock.add_callback(lambda r: httpx.Response(200, content=fake.answer(r.content)), is_reusable=True)
+    elif cls.type_name == "nzbget":  # it asks two things at once: each answer goes to its own method
+        exchanges = [recorded(name) for name in LISTINGS[cls.type_name]]
         by_method = {e.request["body"]["method"]: e for e in exchanges}
 
         def answer(request: httpx.Request) -> httpx.Response:
@@ -210,8 +250,8 @@ def test_listed_items_keep_the_model_promises(httpx_mock, cls):
 
         httpx_mock.add_callback(answer, is_reusable=True)
     else:
-        for exchange in exchanges:
-            httpx_mock.add_response(**exchange.response_kwargs())
+        for name in LISTINGS[cls.type_name]:
+            httpx_mock.add_response(**recorded(name).response_kwargs())
     items = make(cls).list_downloads()
     assert items
     for item in items:

@@ -108,7 +108,7 @@ def test_per_type_defaults(cli):
     ("args", "words"),
     [
         (["client", "add", "s", "--type", "sabnzbd", "--host", "h", "--password-stdin"], "use --api-key-stdin"),
-        (["client", "add", "s", "--type", "rtorrent", "--host", "h"], "unknown client type 'rtorrent'"),
+        (["client", "add", "s", "--type", "utorrent", "--host", "h"], "unknown client type 'utorrent'"),
         (["client", "add", "s", "--type", "nzbget", "--host", "http://h/x"], "--url-base"),
         (["client", "add", "s", "--type", "nzbget", "--host", "h", "--port", "70000"], "--port"),
         (["client", "edit", "nope", "--port", "1"], "no client named 'nope'"),

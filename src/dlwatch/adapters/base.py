@@ -33,6 +33,8 @@ class ClientAdapter(abc.ABC):
     # Which secret the client takes: "api_key" or "password"; whether it needs a username too.
     secret_kind: ClassVar[str]
     uses_username: ClassVar[bool] = True
+    # May --host be the path of a unix socket (starting with "/") instead of a host name?
+    takes_socket_path: ClassVar[bool] = False
     # Can list_downloads() ask the client for given ids only?
     can_filter_ids: ClassVar[bool] = True
     # The client's documented raw states and what each means here: the one place for this fact.
@@ -53,6 +55,11 @@ class ClientAdapter(abc.ABC):
             yield
         finally:
             self.deadline = None
+
+    @classmethod
+    def address(cls, connection: Connection) -> str:
+        """Where the client is reached, as shown to the user."""
+        return connection.base_url
 
     def __repr__(self) -> str:
         c = self.connection

@@ -15,14 +15,15 @@ from .context import app_context, echo, print_json, print_rows, read_secret_from
 
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
 
-TYPES_HELP = "sabnzbd, nzbget, qbittorrent or transmission (or a plugin's type; see `dlwatch client types`)."
+TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client types` lists them all."
 
 
 def _secret_options(
     type_name: str, api_key_stdin: bool, password_stdin: bool, username: str | None, *, prompt: bool
 ) -> Secret | None:
     """The secret from stdin (one line) or a hidden prompt; never from the command line."""
-    kind = registry.adapter_class(type_name).secret_kind
+    cls = registry.adapter_class(type_name)
+    kind = cls.secret_kind
     label = "API key" if kind == keyring_secrets.API_KEY else "password"
     wrong_flag = password_stdin if kind == keyring_secrets.API_KEY else api_key_stdin
     if wrong_flag:
@@ -30,7 +31,8 @@ def _secret_options(
         raise UsageError(f"{type_name} takes a {label}: use {right}")
     if api_key_stdin or password_stdin:
         return Secret(read_secret_from_stdin(label))
-    wants_secret = kind == keyring_secrets.API_KEY or bool(username)
+    # A password goes with a username, except where the client has a password and no users (Deluge).
+    wants_secret = kind == keyring_secrets.API_KEY or bool(username) or not cls.uses_username
     if prompt and wants_secret and sys.stdin.isatty():
         value = typer.prompt(f"{label} (input hidden)", hide_input=True, default="", show_default=False)
         return Secret(value) if value else None
@@ -67,7 +69,9 @@ def add_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A name of your choice, e.g. 'nas-qbit'."),
     type_name: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
-    host: str = typer.Option(..., "--host", help="Host name or IP address of the client."),
+    host: str = typer.Option(
+        ..., "--host", help="Host name or IP address of the client (for rtorrent also a unix socket's path)."
+    ),
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port [default: the type's usual port]."),
     ssl: bool = typer.Option(False, "--ssl", help="Connect with HTTPS (certificates are verified)."),
     url_base: str | None = typer.Option(
@@ -139,8 +143,9 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
 
 
 def _address(c: ClientConfig) -> str:
-    scheme = "https" if c.use_ssl else "http"
-    return f"{scheme}://{c.host}:{c.port}{c.url_base}"
+    from .. import clients as core
+
+    return registry.adapter_class(c.type).address(core.connection_for(c, None, timeout=1.0))
 
 
 @app.command("show")
