@@ -1,10 +1,11 @@
 """`make demo`: dlwatch doing its job on real download clients, with nothing of yours touched.
 
-Starts Transmission, qBittorrent and NZBGet (Debian packages) on 127.0.0.1 in a temp dir, with a
-local tracker and a local news server; registers them in a throwaway dlwatch home (secrets in a
-throwaway keyring file, never your keyring); sends a torrent each way between the two torrent
-clients and an NZB to NZBGet with `dlwatch send`; shows `dlwatch watch` until all complete; then
-stops everything it started (by pid) and deletes the temp dir.
+Starts Transmission, qBittorrent, NZBGet, Deluge, rTorrent and aria2 (Debian packages) on 127.0.0.1
+in a temp dir, with a local tracker and a local news server; registers them in a throwaway dlwatch
+home (secrets in a throwaway keyring file, never your keyring); sends a torrent each way between
+Transmission and qBittorrent, one torrent seeded by qBittorrent to each of Deluge, rTorrent and aria2,
+and an NZB to NZBGet with `dlwatch send`; shows `dlwatch watch` until all complete; then stops
+everything it started (by pid) and deletes the temp dir.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Demo:
 
 
 def main() -> int:
-    missing = [b for kind, b in daemons.BINARIES.items() if not daemons.installed(kind)]
+    missing = [kind for kind in daemons.BINARIES if not daemons.installed(kind)]
     if missing:
         print(f"demo: {', '.join(missing)} not installed (run `make demo`, which installs them)", file=sys.stderr)
         return 1
@@ -83,7 +84,7 @@ def main() -> int:
         tmp = Path(tmp_name)
         demo = Demo(tmp)
         try:
-            say(f"starting a tracker, a news server and three real clients on 127.0.0.1 in {tmp}")
+            say(f"starting a tracker, a news server and six real clients on 127.0.0.1 in {tmp}")
             tracker = Tracker().start()
             news = nntp.NewsServer(delay=0.15).start()
             started += [tracker, news]
@@ -93,19 +94,25 @@ def main() -> int:
             started.append(qb)
             nz = daemons.start_nzbget(tmp / "nzbget", news_port=news.port)
             started.append(nz)
-            for d in (tr, qb, nz):
-                print(f"   {d.kind}: {d.url} (pid {d.pid})")
+            more = []
+            for kind in ("deluge", "rtorrent", "aria2"):
+                more.append(daemons.STARTERS[kind](tmp / kind))
+                started.append(more[-1])
+            for d in (tr, qb, nz, *more):
+                print(f"   {d.kind}: 127.0.0.1:{d.port} (pid {d.pid})")
 
             say("registering them with dlwatch (each is tested before it is saved)")
-            demo.add("transmission", tr)
-            demo.add("qbittorrent", qb)
-            demo.add("nzbget", nz)
+            for d in (tr, qb, nz, *more):
+                demo.add(d.kind, d)
 
             say("making payloads: a torrent each way, and an NZB on the news server")
             a = payloads.make_payload(tr.download_dir, "dlwatch-demo-transmission-to-qbittorrent.bin", SIZE)
             b = payloads.make_payload(qb.download_dir, "dlwatch-demo-qbittorrent-to-transmission.bin", SIZE)
+            to_more = {
+                d.kind: payloads.make_payload(qb.download_dir, f"dlwatch-demo-to-{d.kind}.bin", SIZE) for d in more
+            }
             torrents = {}
-            for data in (a, b):
+            for data in (a, b, *to_more.values()):
                 path = tmp / f"{data.stem}.torrent"
                 path.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
                 torrents[data] = path
@@ -116,21 +123,25 @@ def main() -> int:
             seeds = [
                 demo.send(torrents[a], "--client", "transmission"),
                 demo.send(torrents[b], "--client", "qbittorrent"),
+                *(demo.send(torrents[data], "--client", "qbittorrent") for data in to_more.values()),
             ]
             for seed in seeds:
                 demo.wait_completed(seed["id"])
-            by_hand.limit_download(qb, RATE)
-            by_hand.limit_download(tr, RATE)
+            for d in (qb, tr, *more):
+                by_hand.limit_download(d, RATE)
 
             say("sending the downloads")
             watched = [
                 demo.send(torrents[a], "--client", "qbittorrent"),
                 demo.send(torrents[b], "--client", "transmission"),
                 demo.send(nzb),
+                *(demo.send(torrents[to_more[d.kind]], "--client", d.kind) for d in more),
             ]
             time.sleep(0.5)
             for attempt in watched[:2]:
                 by_hand.connect_peers(qb, attempt["client_download_id"], tr.peer_port)
+            for d, seed in zip(more, seeds[2:], strict=True):
+                by_hand.connect_peers(qb, seed["client_download_id"], d.peer_port)
 
             say("watching until every download is done (Ctrl-C to stop)")
             code = demo.dlwatch(

@@ -87,7 +87,7 @@ def validate(client: ClientConfig) -> ClientConfig:
     if cls.takes_socket_path and (client.host or "").startswith("/"):
         if client.use_ssl or client.url_base.strip("/"):
             raise UsageError("a unix socket (--host /PATH) takes no --ssl or --url-base")
-        client.host = str(Path(client.host).resolve())  # stored absolute, as cron will look for it
+        client.host = str(Path(client.host).expanduser().resolve())  # absolute, as cron will look for it
     elif not _HOST.fullmatch(client.host or ""):
         socket_too = f" or, for {cls.display_name}, the path of its unix socket" if cls.takes_socket_path else ""
         raise UsageError(
@@ -111,6 +111,8 @@ def validate(client: ClientConfig) -> ClientConfig:
     client.url_base = "/" + client.url_base.strip("/") if client.url_base.strip("/") else ""
     if not cls.uses_username:
         client.username = None
+    if problem := cls.settings_problem(connection_for(client, None, timeout=1.0)):
+        raise UsageError(problem)
     return client
 
 

@@ -96,6 +96,18 @@ def test_no_test_saves_without_connecting(cli):
     assert (shown["category"], shown["priority"], shown["enabled"]) == ("tv", 3, True)
 
 
+def test_rtorrent_takes_a_unix_socket_and_shows_each_transport_as_it_is(cli, tmp_path):
+    cli("client", "add", "sock", "--type", "rtorrent", "--host", str(tmp_path / "rpc.socket"), "--no-test")
+    cli("client", "add", "tcp", "--type", "rtorrent", "--host", "127.0.0.1", "--no-test")
+    cli("client", "add", "web", "--type", "rtorrent", "--host", "box", "--ssl", "--url-base", "RPC2", "--no-test")
+    shown = {n: json.loads(cli("client", "show", n, "--json").output)["address"] for n in ("sock", "tcp", "web")}
+    assert shown == {
+        "sock": f"scgi://{tmp_path / 'rpc.socket'}",
+        "tcp": "scgi://127.0.0.1:5000",
+        "web": "https://box:5000/RPC2",
+    }
+
+
 def test_per_type_defaults(cli):
     cli("client", "add", "tr", "--type", "transmission", "--host", "nas", "--no-test")
     cli("client", "add", "sab", "--type", "sabnzbd", "--host", "nas", "--no-test")
@@ -112,6 +124,9 @@ def test_per_type_defaults(cli):
         (["client", "add", "s", "--type", "nzbget", "--host", "http://h/x"], "--url-base"),
         (["client", "add", "s", "--type", "nzbget", "--host", "h", "--port", "70000"], "--port"),
         (["client", "edit", "nope", "--port", "1"], "no client named 'nope'"),
+        (["client", "add", "s", "--type", "qbittorrent", "--host", "/run/q.sock"], "not '/run/q.sock'"),
+        (["client", "add", "s", "--type", "rtorrent", "--host", "h", "--ssl"], "SCGI has no TLS"),
+        (["client", "add", "s", "--type", "rtorrent", "--host", "/run/rt.sock", "--url-base", "/RPC2"], "unix socket"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(cli, args, words):

@@ -57,6 +57,11 @@ class ClientAdapter(abc.ABC):
             self.deadline = None
 
     @classmethod
+    def settings_problem(cls, connection: Connection) -> str | None:
+        """What makes these settings unusable for this client, checked before anything is saved."""
+        return None
+
+    @classmethod
     def address(cls, connection: Connection) -> str:
         """Where the client is reached, as shown to the user."""
         return connection.base_url

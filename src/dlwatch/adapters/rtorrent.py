@@ -78,6 +78,12 @@ class RtorrentAdapter(ClientAdapter):
         return _scgi_address(self.connection)
 
     @classmethod
+    def settings_problem(cls, connection: Connection) -> str | None:
+        if connection.use_ssl and _scgi_address(connection):
+            return "rTorrent's SCGI has no TLS: --ssl needs the --url-base of the web server in front of it"
+        return None
+
+    @classmethod
     def address(cls, connection: Connection) -> str:
         scgi = _scgi_address(connection)
         return str(scgi) if scgi else connection.base_url

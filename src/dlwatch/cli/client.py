@@ -41,6 +41,7 @@ def _secret_options(
 
 def _client_dict(client: ClientConfig) -> dict:
     data = asdict(client)
+    data["address"] = _address(client)  # how dlwatch reaches it: http(s)://, or scgi:// for rTorrent
     data["secret"] = _secret_source(client)
     return data
 
@@ -160,7 +161,6 @@ def show_cmd(
     if as_json:
         print_json(data)
         return
-    data["address"] = _address(client)
     for key in (
         "name",
         "type",
