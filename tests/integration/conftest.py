@@ -48,6 +48,16 @@ def nzbget(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tracker():
+    """A BitTorrent tracker on loopback, so the real clients find each other."""
+    from tests.support.tracker import Tracker
+
+    tracker = Tracker().start()
+    yield tracker
+    tracker.stop()
+
+
+@pytest.fixture(scope="session")
 def news():
     """A small news server for NZBGet (a delay per article keeps progress observable)."""
     from tests.support import nntp

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 
 import pytest
 
 from tests.integration.cli import Dlwatch
 from tests.support import by_hand, nntp, payloads
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +24,6 @@ def cli(tmp_path, transmission, qbittorrent):
     yield cli
     for daemon in (transmission, qbittorrent):
         by_hand.remove_named(daemon, "dlw-act-")
-
-
-def wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {check.__doc__ or check}")
 
 
 def client_state(daemon, infohash: str) -> str:

@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.integration.cli import Dlwatch
 from tests.support import by_hand, nntp, payloads
-from tests.support.tracker import Tracker
+from tests.support.waiting import unique, wait_for
 
 pytestmark = pytest.mark.integration
 
 RATE = 1024 * 1024  # bytes/s: an 6 MiB payload takes a few seconds, so progress is observable
 SIZE = 6 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def tracker():
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
 
 
 @pytest.fixture
@@ -35,19 +27,6 @@ def dlwatch(tmp_path, transmission, qbittorrent):
     cli.add_client("tr", transmission)
     cli.add_client("qb", qbittorrent)
     return cli
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}.bin"
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {check.__doc__ or check}")
 
 
 @pytest.mark.parametrize(("seeder", "leecher"), [("tr", "qb"), ("qb", "tr")])

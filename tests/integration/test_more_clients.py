@@ -18,7 +18,7 @@ from tests.integration.cli import Dlwatch, client_add_args
 from tests.support import by_hand, payloads
 from tests.support.daemons import Daemon
 from tests.support.scgi_bridge import ScgiBridge
-from tests.support.tracker import Tracker
+from tests.support.waiting import unique, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,29 +27,9 @@ DISPLAY = {"deluge": "Deluge", "rtorrent": "rTorrent", "aria2": "aria2"}
 SIZE = 4 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def tracker():
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
-
-
 @pytest.fixture
 def more(deluge, rtorrent, aria2) -> dict[str, Daemon]:
     return {"deluge": deluge, "rtorrent": rtorrent, "aria2": aria2}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}.bin"
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {check.__doc__ or check}")
 
 
 def daemon_version(daemon: Daemon) -> str:

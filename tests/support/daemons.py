@@ -122,19 +122,9 @@ def _wait_ready(daemon: Daemon) -> None:
         _wait_tcp(daemon)
 
 
-def _wait_tcp(daemon: Daemon, timeout: float = 30.0) -> None:
+def _wait_tcp(daemon: Daemon) -> None:
     """For a daemon that speaks no HTTP on its port (rTorrent's SCGI): it accepts connections."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not daemon.running():
-            raise RuntimeError(f"{daemon.kind} exited at start-up:\n{daemon.log_tail()}")
-        try:
-            socket.create_connection(("127.0.0.1", daemon.port), timeout=1.0).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    daemon.stop()
-    raise RuntimeError(f"{daemon.kind} did not listen on port {daemon.port} within {timeout:g}s:\n{daemon.log_tail()}")
+    _wait_tcp_port(daemon.process, daemon.port, daemon.log)
 
 
 def _wait_http(daemon: Daemon, url: str, timeout: float = 30.0) -> None:
@@ -423,7 +413,8 @@ def _wait_tcp_port(process: subprocess.Popen, port: int, log: Path, timeout: flo
         except OSError:
             time.sleep(0.1)
     _stop(process, 5)
-    raise RuntimeError(f"{process.args[0]} did not listen on port {port}:\n{log.read_text(errors='replace')[-2000:]}")
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise RuntimeError(f"{process.args[0]} did not listen on port {port}:\n{tail}")
 
 
 def start_rtorrent(root: Path, *, unix_socket: bool = False) -> Daemon:

@@ -189,3 +189,16 @@ def test_daemon_errors_are_one_readable_line(httpx_mock, deluge):
         deluge.pause(HASH)
     assert str(caught.value).startswith(f"Deluge refused core.pause_torrent: Torrent already in session ({HASH}).")
     assert "Traceback" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_session_left_by_another_process_is_taken_up_without_logging_in(httpx_mock, deluge):
+    first = Web(httpx_mock, {**LOGGED_IN, "daemon.get_version": {"result": "2.0.3", "error": None, "id": 9}})
+    deluge.http.cookies.set("_session_id", "abc")
+    deluge._logged_in = True
+    state = deluge.session_state()
+    assert state == {"cookies": {"_session_id": "abc"}}
+    again = DelugeAdapter(deluge.connection)
+    again.resume_session(state)
+    again.version()
+    assert "auth.login" not in first.methods()
+    assert httpx_mock.get_requests()[0].headers["cookie"] == "_session_id=abc"

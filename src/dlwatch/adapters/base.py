@@ -113,6 +113,21 @@ class ClientAdapter(abc.ABC):
         """Take up a session another process left; the adapter must still cope if it was dropped."""
         return None
 
+    def _cookie_state(self) -> dict[str, Any] | None:
+        """session_state() for clients whose login is a cookie (qBittorrent, Deluge)."""
+        cookies = {c.name: c.value for c in self.http.cookies.jar}
+        return {"cookies": cookies} if cookies else None
+
+    def _resume_cookies(self, state: dict[str, Any]) -> bool:
+        """Take up cookies another process left; True if there were any. A stale one costs the
+        client's "log in again" answer, which each adapter handles once anyway."""
+        cookies = state.get("cookies")
+        if not isinstance(cookies, dict) or not cookies or not all(isinstance(v, str) for v in cookies.values()):
+            return False
+        for name, value in cookies.items():
+            self.http.cookies.set(name, value)
+        return True
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()

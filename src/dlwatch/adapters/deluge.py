@@ -124,17 +124,11 @@ class DelugeAdapter(ClientAdapter):
         self._connected = True
 
     def session_state(self) -> dict[str, Any] | None:
-        if not self._logged_in:
-            return None
-        cookies = {c.name: c.value for c in self.http.cookies.jar}
-        return {"cookies": cookies} if cookies else None
+        return self._cookie_state() if self._logged_in else None
 
     def resume_session(self, state: dict[str, Any]) -> None:
         # An expired cookie gets "Not authenticated", and _call logs in again once.
-        cookies = state.get("cookies")
-        if isinstance(cookies, dict) and all(isinstance(v, str) for v in cookies.values()):
-            for name, value in cookies.items():
-                self.http.cookies.set(name, value)
+        if self._resume_cookies(state):
             self._logged_in = True
 
     # -- the interface ---------------------------------------------------------------------------

@@ -105,15 +105,11 @@ class QbittorrentAdapter(ClientAdapter):
     def session_state(self) -> dict[str, Any] | None:
         if not self._logged_in or not self.connection.username:
             return None
-        cookies = {c.name: c.value for c in self.http.cookies.jar}
-        return {"cookies": cookies} if cookies else None
+        return self._cookie_state()
 
     def resume_session(self, state: dict[str, Any]) -> None:
         # An expired cookie gets 403, and _api logs in again once: no worse than no cookie.
-        cookies = state.get("cookies")
-        if isinstance(cookies, dict) and all(isinstance(v, str) for v in cookies.values()):
-            for name, value in cookies.items():
-                self.http.cookies.set(name, value)
+        if self._resume_cookies(state):
             self._logged_in = True
 
     def version(self) -> ClientVersion:
