@@ -69,6 +69,7 @@ def test_paused_then_removed_in_the_client(dlwatch, transmission, qbittorrent, t
     data = payloads.make_payload(tmp_path / "elsewhere", name, 1024 * 1024)  # nobody seeds this
     torrent = tmp_path / f"{name}.torrent"
     torrent.write_bytes(payloads.make_torrent(data))
+    (dlwatch.home / "config.toml").write_text("[poll]\nmissing_gap = 1\n")  # 10 s by default
     attempt = dlwatch.send(torrent, "--client", kind)
     wait_for(lambda: dlwatch.status(attempt["id"])["status"] in ("stalled", "downloading", "queued"))
     by_hand.pause(daemon, attempt["client_download_id"])

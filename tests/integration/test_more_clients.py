@@ -102,6 +102,8 @@ def test_pause_and_resume_with_dlwatch_then_removed_in_the_client(more, kind, tm
     daemon = more[kind]
     cli = Dlwatch(tmp_path)
     cli.add_client(kind, daemon)
+    # "missing" takes two answers without it, 10 s apart by default: 1 s is enough evidence here.
+    (cli.home / "config.toml").write_text("[poll]\nmissing_gap = 1\n")
     attempt = cli.send(unseeded_torrent(tmp_path, "dlw-nopeers"), "--client", kind)
     wait_for(lambda: cli.status(attempt["id"])["status"] in ("stalled", "downloading", "queued"))
     cli.ok("pause", str(attempt["id"]))
