@@ -18,6 +18,7 @@ download named `<HASH>.meta` (1 byte long) until its metadata arrives; `d.custom
 
 from __future__ import annotations
 
+import time
 import xmlrpc.client
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -29,6 +30,8 @@ from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 from .scgi import ScgiAddress, ScgiError, ScgiTooLarge, exchange
 
 UNKNOWN_HASH = -501
+# Pauses between asking whether a load arrived (rTorrent loads on its main thread, after answering).
+LOAD_CHECKS = (0.05, 0.1, 0.2, 0.4, 0.8, 0)
 ASK_EACH_UP_TO = 25  # more tracked hashes than this: one listing of the whole view is smaller
 
 # rTorrent has no state field: these are dlwatch's names for what its flags say (see _raw_state).
@@ -160,18 +163,26 @@ class RtorrentAdapter(ClientAdapter):
             self._call(method, "", xmlrpc.client.Binary(request.content))
         else:
             self._call("load.normal" if request.paused else "load.start", "", request.magnet or request.url)
-        # load.* answers 0 even for data it could not load: the hash says whether it is there.
-        try:
-            self._call("d.hash", torrent_id)
-        except DownloadNotFound:
+        # load.* answers 0 even for data it could not load, and before its main thread has loaded
+        # what it could: the hash, asked for a few times, says whether it is there.
+        if not self._appears(torrent_id):
             raise UnexpectedResponse(
                 "rTorrent did not load the torrent: it silently drops a .torrent without a tracker "
                 "(announce) and one it cannot read"
-            ) from None
+            )
         if request.category:
             # Set as a value, not inside the load command, where rTorrent would parse it as commands.
             self._call("d.custom1.set", torrent_id, request.category)
         return torrent_id.lower()
+
+    def _appears(self, torrent_id: str) -> bool:
+        for wait in LOAD_CHECKS:
+            try:
+                self._call("d.hash", torrent_id)
+                return True
+            except DownloadNotFound:
+                time.sleep(wait)
+        return False
 
     def pause(self, download_id: str) -> None:
         self._call("d.stop", download_id.upper())
