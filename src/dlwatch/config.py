@@ -58,6 +58,8 @@ class Hooks:
 @dataclass(frozen=True)
 class Settings:
     poll_interval: float = 30.0
+    # `dlwatch poll` asks a client that reports its ends itself (`client push`) only this often.
+    interval_with_push: float = 300.0
     request_timeout: float = 10.0
     # The most dlwatch reads of one answer: a client's (a full listing of 50,000 torrents fits) and
     # a fetched .torrent/.nzb or Prowlarr answer.
@@ -106,6 +108,7 @@ def default_document() -> dict:
     return {
         "poll": {
             "interval": DEFAULTS.poll_interval,
+            "interval_with_push": DEFAULTS.interval_with_push,
             "missing_after": DEFAULTS.missing_after,
             "missing_gap": DEFAULTS.missing_gap,
             "missing_window": DEFAULTS.missing_window,
@@ -191,6 +194,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         mappings.append(PathMapping(str(entry["remote"]), str(entry["local"]), client))
     return Settings(
         poll_interval=number("poll", "interval", DEFAULTS.poll_interval),
+        interval_with_push=number("poll", "interval_with_push", DEFAULTS.interval_with_push),
         missing_after=max(1, count("poll", "missing_after", DEFAULTS.missing_after)),
         missing_gap=number("poll", "missing_gap", DEFAULTS.missing_gap),
         missing_window=number("poll", "missing_window", DEFAULTS.missing_window),

@@ -137,6 +137,9 @@ class AddRequest:
     infohash_v2: str | None = None
     # An opaque tag for clients that can carry one (NZBGet PP parameter), to find the job again.
     dlwatch_tag: str | None = None
+    # The script dlwatch put in the client's script folder for push (`client push`), to be run
+    # for this job (NZBGet's per-job post-processing parameter).
+    report_script: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,3 +167,23 @@ class ClientConfig:
     ca_bundle: str | None = None
     created_at: str = ""
     updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class PushSetting:
+    """What a client runs when a download ends, as its own settings say: whether that is on, and
+    the program (a command line or a script's path; for script-folder clients, the folder)."""
+
+    enabled: bool
+    program: str | None
+
+
+@dataclass
+class PushReport:
+    """What a client passed to the program it ran when a download ended. `item` is set where that
+    says it all (the status and where the files are), so nobody needs to ask the client."""
+
+    ids: tuple[str, ...]
+    item: DownloadItem | None = None
+    # The item is all there is to know: the client is not asked.
+    complete: bool = False

@@ -8,7 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
-from . import eventlog
+from . import eventlog, push
 from .clients import open_adapter, protocol_of
 from .config import Hooks, Settings
 from .errors import CannotConnect, ClientError, DlwatchError, NotDelivered, NotFoundError, UsageError
@@ -91,6 +91,7 @@ def send(
             infohash_v1=payload.infohash_v1,
             infohash_v2=payload.infohash_v2,
             dlwatch_tag=tag,
+            report_script=push.script_for(store, client),
         )
         stamp = now_iso()
         sending = eventlog.start_tracking(

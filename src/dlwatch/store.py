@@ -212,6 +212,22 @@ class Store:
             self.insert_row("meta", {"key": "home_id", "value": value})
             return value
 
+    def meta(self, key: str) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", [key])
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or with None, delete) one of this home's own facts."""
+        with self.write():
+            if value is None:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", [key])
+            else:
+                self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+
     # -- Prowlarr --------------------------------------------------------------------------------
 
     def prowlarr_url(self) -> str | None:

@@ -176,12 +176,18 @@ def mark_missing(attempt: Attempt) -> None:
 
 
 def poll(
-    store: Store, settings: Settings, attempt_ids: Iterable[int] | None = None, sessions: Sessions | None = None
+    store: Store,
+    settings: Settings,
+    attempt_ids: Iterable[int] | None = None,
+    sessions: Sessions | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> PollResult:
-    """One cycle. Pass `sessions` to keep client logins across cycles; without it they end here."""
+    """One cycle. Pass `sessions` to keep client logins across cycles; without it they end here.
+    Clients whose ids are in `skip` are not asked this time (they report their ends themselves)."""
     if sessions is None:
         with Sessions(store.path.parent if store.path.name != ":memory:" else None) as own:
-            return poll(store, settings, attempt_ids, own)
+            return poll(store, settings, attempt_ids, own, skip=skip)
     ids = list(attempt_ids) if attempt_ids is not None else None
     looked_for_since = iso_ago(settings.missing_window)
     attempts = store.list_attempts(ids=ids, active_only=True, missing_since=looked_for_since)
@@ -201,7 +207,7 @@ def poll(
     removed = [a for client_id, group in by_client.items() if client_id not in known for a in group]
     if removed:
         result.events += eventlog.record(store, [_client_removed(a) for a in removed], settings.hooks)
-    clients = {c.id: c for c in enabled if by_client.get(c.id)}
+    clients = {c.id: c for c in enabled if by_client.get(c.id) and c.id not in skip}
     if not clients:
         return result
 
@@ -229,14 +235,14 @@ def poll(
             result.answered.append(client.name)
             # Its own downloads are written at once; Prowlarr's unassigned ones wait for every answer.
             mine = [a for a in by_client[client.id] if a.client_id == client.id]
-            result.events += eventlog.record(store, _changes(client, mine, answer, settings), settings.hooks)
+            result.events += eventlog.record(store, changes_for(client, mine, answer, settings), settings.hooks)
     claimed: set[int] = set()
     for client in enabled:  # in order of preference
         if client.id in answers:
             waiting = [a for a in unassigned if a.id not in claimed and a.id in answers[client.id]]
             claimed.update(a.id for a in waiting)
             result.events += eventlog.record(
-                store, _changes(client, waiting, answers[client.id], settings), settings.hooks
+                store, changes_for(client, waiting, answers[client.id], settings), settings.hooks
             )
     answered = {protocol_of(c) for c in enabled if c.id in answers}
     lost = [
@@ -255,7 +261,7 @@ def _not_found(before: Attempt, settings: Settings) -> Change:
     return Change(before, after, "(finding)", None, after.error)
 
 
-def _changes(
+def changes_for(
     client: ClientConfig, attempts: list[Attempt], answer: dict[int, DownloadItem], settings: Settings
 ) -> list[Change]:
     changes = []

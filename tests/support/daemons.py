@@ -272,6 +272,7 @@ def start_nzbget(root: Path, *, news_port: int | None = None) -> Daemon:
     port = free_port()
     overrides = {
         "MainDir": str(root),
+        "ScriptDir": str(root / "scripts"),
         "DestDir": str(root / "dst"),
         "InterDir": str(root / "inter"),
         "LogFile": str(root / "nzbget.log"),
@@ -307,6 +308,7 @@ def start_nzbget(root: Path, *, news_port: int | None = None) -> Daemon:
         "ArticleRetries": "1",
         "ArticleInterval": "1",
     }
+    (root / "scripts").mkdir(exist_ok=True)
     lines = []
     for line in _nzbget_template().splitlines():
         key = line.split("=", 1)[0] if "=" in line and not line.startswith("#") else None

@@ -12,9 +12,26 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import ActionUnsupported, AuthRejected, CannotConnect, ClientError, NotDelivered, UnexpectedResponse
+from ..errors import (
+    ActionUnsupported,
+    AuthRejected,
+    CannotConnect,
+    ClientError,
+    NotDelivered,
+    UnexpectedResponse,
+    UsageError,
+)
 from ..httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
-from ..models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
+from ..models import (
+    AddRequest,
+    ClientVersion,
+    Connection,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+    PushReport,
+    PushSetting,
+)
 
 USER_AGENT = "dlwatch/0.1"
 
@@ -95,6 +112,35 @@ class ClientAdapter(abc.ABC):
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         """Take the download out of the client; with `delete_data`, its files too."""
         raise ActionUnsupported(f"dlwatch cannot remove downloads from {self.display_name}")
+
+    # -- push: the client runs `dlwatch report` when a download ends -------------------------------
+    # How it is set up: "program" (a command line set through the API), "script" (a program file
+    # set through the API, run with an environment), "script_dir" (a script dlwatch writes into the
+    # client's own script folder, then named per job), or None where dlwatch cannot set it up.
+    push_kind: ClassVar[str | None] = None
+    # What `dlwatch report` exits with, for clients that read it (NZBGet: "nothing done").
+    report_exit_code: ClassVar[int] = 0
+
+    def push_setting(self) -> PushSetting:
+        """What the client runs now when a download ends (for script_dir clients: its folder)."""
+        raise ActionUnsupported(f"dlwatch cannot set up push for {self.display_name}")
+
+    def set_push_setting(self, setting: PushSetting) -> None:
+        raise ActionUnsupported(f"dlwatch cannot set up push for {self.display_name}")
+
+    def push_script_written(self) -> None:
+        """Called after dlwatch put its script in the client's script folder (NZBGet rescans it)."""
+        return None
+
+    @classmethod
+    def report_program(cls, command: str) -> str:
+        """The program line for the client, given the shell-quoted `dlwatch report` command."""
+        return command
+
+    @classmethod
+    def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
+        """What the client passed when it ran the report program; UsageError if it names nothing."""
+        raise UsageError(f"{cls.display_name} does not run programs dlwatch can read")
 
     def list_recent(self) -> list[DownloadItem]:
         """The downloads added most recently, where a download known only by its title (just sent

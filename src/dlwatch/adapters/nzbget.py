@@ -9,12 +9,12 @@ the original nzbget 21 and the nzbgetcom fork share these fields and states.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
-from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
 from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 
 # The post-processing parameter dlwatch attaches to each job, as Sonarr attaches `drone`.
@@ -133,6 +133,43 @@ class NzbgetAdapter(ClientAdapter):
     def version(self) -> ClientVersion:
         return ClientVersion(version=str(self._call("version")))
 
+    # -- push: a post-processing script in ScriptDir, named per job ---------------------------
+
+    push_kind = "script_dir"
+    report_exit_code = 95  # POSTPROCESS_NONE: the job's own status stays as it is
+
+    def push_setting(self) -> PushSetting:
+        try:
+            options = {str(o["Name"]): str(o["Value"]) for o in self._call("config")}
+        except SHAPE_ERRORS as exc:
+            raise shape_error("NZBGet", "config", exc) from exc
+        folder = _expand(options.get("ScriptDir", ""), options).replace(",", ";").split(";")[0].strip()
+        return PushSetting(True, folder or None)
+
+    def push_script_written(self) -> None:
+        # NZBGet reads its script folder when it loads its configuration.
+        self._call("reload")
+
+    @classmethod
+    def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
+        nzbid = env.get("NZBPP_NZBID", "")
+        if not nzbid.isdigit():
+            raise UsageError("no NZBPP_NZBID in the environment: this is run by NZBGet as a post-processing script")
+        raw = env.get("NZBPP_STATUS", "")
+        status = HISTORY_STATES.get(raw) or (
+            DownloadStatus.COMPLETED if env.get("NZBPP_TOTALSTATUS") == "SUCCESS" else DownloadStatus.FAILED
+        )
+        done = status is DownloadStatus.COMPLETED
+        where = env.get("NZBPP_FINALDIR") or env.get("NZBPP_DIRECTORY") or None
+        item = DownloadItem(
+            nzbid, env.get("NZBPP_NZBNAME", ""), status, f"history:{raw}", progress=1.0 if done else 0.0
+        )
+        item.content_path, item.save_path = where, where
+        item.remaining_bytes = 0 if done else None
+        item.error = None if done and raw.startswith("SUCCESS") else REASONS.get(raw, raw or "failed in NZBGet")
+        item.category = env.get("NZBPP_CATEGORY") or None
+        return PushReport((nzbid,), item, complete=True)
+
     def add(self, request: AddRequest) -> str:
         if request.content is not None:
             content = base64.b64encode(request.content).decode("ascii")
@@ -142,6 +179,8 @@ class NzbgetAdapter(ClientAdapter):
         else:
             raise UnexpectedResponse("NZBGet takes an .nzb file or URL, not a magnet link")
         parameters = [[TAG_PARAMETER, request.dlwatch_tag]] if request.dlwatch_tag else []
+        if request.report_script:  # push: run dlwatch's script for this job (`<script>:` = yes)
+            parameters.append([f"{request.report_script}:", "yes"])
         nzbid = self._call(
             "append",
             filename,
@@ -279,6 +318,15 @@ class NzbgetAdapter(ClientAdapter):
             error=None if status is DownloadStatus.COMPLETED and raw.startswith("SUCCESS") else reason,
             dlwatch_tag=_tag(entry),
         )
+
+
+def _expand(value: str, options: dict[str, str], depth: int = 0) -> str:
+    """NZBGet's ${Option} references in an option's value, as NZBGet itself reads them."""
+    if depth > 5 or "${" not in value:
+        return value
+    for name, other in options.items():
+        value = value.replace(f"${{{name}}}", other)
+    return _expand(value, options, depth + 1)
 
 
 def _int64(record: dict[str, Any], name: str) -> int:

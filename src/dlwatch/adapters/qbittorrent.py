@@ -10,13 +10,14 @@ hybrid torrent the id is the v2 hash truncated to 40 characters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from ..errors import AuthRejected, UnexpectedResponse, UsageError
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
 from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
@@ -179,6 +180,35 @@ class QbittorrentAdapter(ClientAdapter):
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         data = {"hashes": download_id.lower(), "deleteFiles": _flag(delete_data)}
         self._api("POST", "torrents/delete", data=data)
+
+    # -- push: "Run external program on torrent finished" ----------------------------------------
+
+    push_kind = "program"
+
+    def push_setting(self) -> PushSetting:
+        prefs = self.json_body(self._api("GET", "app/preferences"), what="app/preferences")
+        if not isinstance(prefs, dict):
+            raise UnexpectedResponse("qBittorrent answered app/preferences without its settings")
+        return PushSetting(bool(prefs.get("autorun_enabled")), str(prefs.get("autorun_program") or "") or None)
+
+    def set_push_setting(self, setting: PushSetting) -> None:
+        prefs = {"autorun_enabled": setting.enabled, "autorun_program": setting.program or ""}
+        self._api("POST", "app/setPreferences", data={"json": json.dumps(prefs)})
+
+    @classmethod
+    def report_program(cls, command: str) -> str:
+        # Quoted: names and paths have spaces. %J is empty for a v1 torrent.
+        return f'{command} -- "%I" "%J" "%F"'
+
+    @classmethod
+    def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
+        v1, v2, content = [*args, "", "", ""][:3]
+        ids = tuple(h.lower() for h in (v2[:40], v1) if len(h) >= 40)
+        if not ids:
+            raise UsageError("qBittorrent's report needs the infohash: `dlwatch report --client NAME -- %I %J %F`")
+        item = DownloadItem(ids[0], "", DownloadStatus.COMPLETED, "finished", progress=1.0, remaining_bytes=0)
+        item.content_path, item.alt_ids = content or None, ids[1:]
+        return PushReport(ids, item, complete=bool(content))
 
     def list_recent(self) -> list[DownloadItem]:
         return self._info(None, {"sort": "added_on", "reverse": "true", "limit": str(RECENT)})

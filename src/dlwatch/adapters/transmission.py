@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from ..errors import AuthRejected, UnexpectedResponse, UsageError
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
 from .base import SHAPE_ERRORS, ClientAdapter, shape_error
 
 SESSION_HEADER = "X-Transmission-Session-Id"
@@ -202,6 +202,35 @@ class TransmissionAdapter(ClientAdapter):
 
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         self._call("torrent_remove", {"ids": [download_id.lower()], "delete_local_data": delete_data})
+
+    # -- push: the torrent-done script --------------------------------------------------------
+
+    push_kind = "script"
+
+    def push_setting(self) -> PushSetting:
+        fields = ["script-torrent-done-enabled", "script-torrent-done-filename"]
+        session = self._call("session_get", {"fields": fields})
+        program = str(session.get("script_torrent_done_filename") or "") or None
+        return PushSetting(bool(session.get("script_torrent_done_enabled")), program)
+
+    def set_push_setting(self, setting: PushSetting) -> None:
+        self._call(
+            "session_set",
+            {"script_torrent_done_enabled": setting.enabled, "script_torrent_done_filename": setting.program or ""},
+        )
+
+    @classmethod
+    def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
+        infohash = env.get("TR_TORRENT_HASH", "").lower()
+        if len(infohash) != 40:
+            raise UsageError("no TR_TORRENT_HASH in the environment: this is run by Transmission's done script")
+        directory, name = env.get("TR_TORRENT_DIR") or None, env.get("TR_TORRENT_NAME", "")
+        item = DownloadItem(infohash, name, DownloadStatus.COMPLETED, "done", progress=1.0, remaining_bytes=0)
+        item.save_path = directory
+        # The torrent's name is where its files went unless the file list says otherwise: the
+        # report is used as it is only when the client cannot be asked.
+        item.content_path = f"{directory.rstrip('/')}/{name}" if directory and name and "/" not in name else None
+        return PushReport((infohash,), item)
 
     def list_recent(self) -> list[DownloadItem]:
         # What changed in the last minute or so, which a torrent just added is.

@@ -102,7 +102,9 @@ def root(
 
 
 def _register() -> None:
-    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, watch
+    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, push_cmd, watch
+
+    client.app.command("push")(push_cmd.push)
 
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")
@@ -123,6 +125,7 @@ def _register() -> None:
         actions_cmd.retry,
         actions_cmd.prune,
         downloads.forget,
+        push_cmd.report,
     ):
         app.command()(command)
 

@@ -152,7 +152,7 @@ def poll(
     Prints every change recorded while it runs, by this or any other dlwatch process, each once.
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
-    from .. import eventlog, outbox
+    from .. import eventlog, outbox, push
     from ..tracker import Sessions
     from ..tracker import poll as poll_clients
 
@@ -160,9 +160,12 @@ def poll(
     store, settings = context.store, context.settings
     every = interval or settings.poll_interval
     cursor = eventlog.last_id(store)
+    asked_at: dict[str, float] = {}  # client id -> when this process last asked it
     with Sessions(context.home) as sessions:
         while True:
-            result = poll_clients(store, settings, sessions=sessions)
+            skip = push.not_due(store, settings, asked_at)
+            result = poll_clients(store, settings, sessions=sessions, skip=skip)
+            asked_at.update({c.id: time.monotonic() for c in store.list_clients() if c.id not in skip})
             outbox.deliver_due(store, settings)  # poll is the process that may wait on hooks
             if events := eventlog.after(store, cursor):
                 cursor = events[-1].id
