@@ -3,13 +3,17 @@ end recorded once however many reports (and polls) say it."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 import pytest
 
 from dlwatch import clients as core
-from dlwatch import eventlog, reports
+from dlwatch import eventlog, push, reports
 from dlwatch.adapters.nzbget import NzbgetAdapter
 from dlwatch.adapters.qbittorrent import QbittorrentAdapter
+from dlwatch.adapters.sabnzbd import SabnzbdAdapter
 from dlwatch.adapters.transmission import TransmissionAdapter
 from dlwatch.config import Settings
 from dlwatch.errors import UsageError
@@ -95,3 +99,68 @@ def test_a_report_about_a_download_dlwatch_does_not_track(store):
     core.add_client(store, client, Secret("pw"), test=False, timeout=1)
     outcome = reports.receive(store, Settings(), client, {}, [V1, "", "/x"])
     assert "is not a download dlwatch tracks here" in outcome.line
+
+
+# SABnzbd is not packaged here: its script arguments and environment are built from SABnzbd 5.0.1's
+# newsunpack.external_processing (shared/docs/client-scripts.md), the get_config answer from the
+# shape SABnzbd's api.py gives ({"config": {"misc": {...}}}).
+SAB = "http://127.0.0.1:8090/api"
+NZO = "SABnzbd_nzo_5r1rzvhy"
+
+
+def sab_url(**params):
+    return httpx.URL(SAB, params={**params, "output": "json", "apikey": "key"})
+
+
+def sab_args(status: str) -> list[str]:
+    return ["/complete/Show.S01E01", "Show.S01E01.nzb", "Show.S01E01", "", "tv", "alt.binaries.x", status, ""]
+
+
+def test_sabnzbd_passes_arguments_and_sab_variables():
+    done = SabnzbdAdapter.read_report({"SAB_NZO_ID": NZO, "SAB_PP_STATUS": "0"}, sab_args("0"))
+    assert (done.ids, done.complete, done.item.status) == ((NZO,), True, DownloadStatus.COMPLETED)
+    assert (done.item.content_path, done.item.category) == ("/complete/Show.S01E01", "tv")
+    env = {"SAB_NZO_ID": NZO, "SAB_FAIL_MSG": "Unpacking failed, CRC error"}
+    failed = SabnzbdAdapter.read_report(env, sab_args("2"))
+    assert (failed.item.status, failed.item.error) == (DownloadStatus.FAILED, "Unpacking failed, CRC error")
+    with pytest.raises(UsageError, match="SAB_NZO_ID"):
+        SabnzbdAdapter.read_report({}, sab_args("0"))
+
+
+def test_sabnzbd_push_puts_a_script_in_its_folder_and_names_it_in_each_job(httpx_mock, cli, store, tmp_path):
+    scripts = tmp_path / "sab-scripts"
+    scripts.mkdir()
+    assert cli("client", "add", "sab", "--type", "sabnzbd", "--host", "127.0.0.1", "--port", "8090",
+               "--api-key-stdin", "--no-test", input="key\n").exit_code == 0  # fmt: skip
+    config = {"config": {"misc": {"script_dir": str(scripts)}}}
+    httpx_mock.add_response(url=sab_url(mode="get_config", section="misc", keyword="script_dir"), json=config)
+    enabled = cli("client", "push", "sab", "--enable")
+    assert enabled.exit_code == 0, enabled.output
+    [script] = scripts.iterdir()
+    assert script.stat().st_mode & 0o111 and " report --client sab" in script.read_text()
+    nzb = tmp_path / "Show.S01E01.nzb"
+    nzb.write_bytes(b"<nzb><file/></nzb>")
+    added = recorded("sabnzbd/add_addfile.json").response_kwargs()
+    url = sab_url(mode="addfile", nzbname="Show.S01E01", script=script.name)
+    httpx_mock.add_response(url=url, method="POST", **added)
+    sent = cli("send", str(nzb), "--json")
+    assert sent.exit_code == 0, sent.output
+    client = store.get_client("sab")
+    outcome = reports.receive(store, Settings(), client, {"SAB_NZO_ID": NZO}, sab_args("0"))
+    assert outcome.line.endswith("-> completed") and outcome.exit_code == 0
+    assert cli("client", "push", "sab", "--disable").exit_code == 0
+    assert list(scripts.iterdir()) == []
+
+
+def test_a_push_client_is_polled_only_every_interval_with_push(store):
+    client = core.new_client(name="qb", type_name="qbittorrent", host="127.0.0.1", port=8080, username="dlw")
+    core.add_client(store, client, Secret("pw"), test=False, timeout=1)
+    other = core.new_client(name="tr", type_name="transmission", host="127.0.0.1", port=9091)
+    core.add_client(store, other, None, test=False, timeout=1)
+    settings = Settings(interval_with_push=300)
+    assert push.not_due(store, settings, {}) == frozenset()
+    store.set_meta(push.STATE + client.id, json.dumps({"kind": "program", "program": "x", "previous": {}}))
+    assert push.not_due(store, settings, {}) == frozenset()  # never asked by this process: ask it
+    just_now = time.monotonic()
+    assert push.not_due(store, settings, {client.id: just_now, other.id: just_now}) == {client.id}
+    assert push.not_due(store, settings, {client.id: just_now - 301}) == frozenset()

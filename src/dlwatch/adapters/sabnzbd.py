@@ -8,11 +8,11 @@ HTTP 200 with that text (3.0-3.2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..errors import AuthRejected, DownloadNotFound, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
+from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
 from .base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
 
 IDS_PER_REQUEST = 200
@@ -87,7 +87,8 @@ class SabnzbdAdapter(ClientAdapter):
             raise shape_error("SABnzbd", "mode=version", exc) from exc
 
     def add(self, request: AddRequest) -> str:
-        params = {"cat": request.category, "nzbname": request.title or None}
+        # `script`: push runs dlwatch's script (in SABnzbd's script folder) when this job ends.
+        params = {"cat": request.category, "nzbname": request.title or None, "script": request.report_script}
         if request.paused:
             params["priority"] = -2
         if request.content is not None:
@@ -101,6 +102,45 @@ class SabnzbdAdapter(ClientAdapter):
         if not ids:
             raise UnexpectedResponse("SABnzbd did not accept the NZB (no nzo_id returned; a duplicate?)")
         return str(ids[0])
+
+    # -- push: a user script in script_dir, named per job --------------------------------------
+
+    push_kind = "script_dir"
+
+    def push_setting(self) -> PushSetting:
+        body = self._api("get_config", section="misc", keyword="script_dir")
+        try:
+            config = body["config"]
+            misc = config.get("misc", config)
+            folder = str(misc.get("script_dir") or "") if isinstance(misc, dict) else ""
+        except SHAPE_ERRORS as exc:
+            raise shape_error("SABnzbd", "get_config", exc) from exc
+        if not folder:
+            raise ActionUnsupported("SABnzbd has no script folder: set Config > Folders > Scripts Folder first")
+        return PushSetting(True, folder)
+
+    @classmethod
+    def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
+        # Arguments: final folder, NZB file, job name, (empty), category, group, status, failure URL.
+        final_dir, _, name, _, category, _, pp_status, *_ = [*args, *[""] * 8]
+        nzo_id = env.get("SAB_NZO_ID", "")
+        if not nzo_id.startswith("SABnzbd_nzo_"):
+            raise UsageError("no SAB_NZO_ID in the environment: this is run by SABnzbd as a user script")
+        status = env.get("SAB_PP_STATUS", pp_status)
+        done = status == "0"
+        reason = env.get("SAB_FAIL_MSG") or f"post-processing failed in SABnzbd (status {status or 'unknown'})"
+        item = DownloadItem(
+            nzo_id,
+            env.get("SAB_FINAL_NAME") or name,
+            DownloadStatus.COMPLETED if done else DownloadStatus.FAILED,
+            "history:Completed" if done else "history:Failed",
+            progress=1.0 if done else 0.0,
+            remaining_bytes=0 if done else None,
+            category=env.get("SAB_CAT") or category or None,
+            content_path=env.get("SAB_COMPLETE_DIR") or final_dir or None,
+            error=None if done else reason,
+        )
+        return PushReport((nzo_id,), item, complete=True)
 
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
         # The ids go in the URL: a couple of hundred at a time keeps it far below any URL limit.
