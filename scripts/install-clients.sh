@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the integration tests and the demo run as real daemons.
+# Install the Debian packages the integration tests and the demo run as real daemons (and curl).
 # Does nothing when they are all there already; needs root or sudo otherwise.
 set -euo pipefail
-packages=(transmission-daemon qbittorrent-nox nzbget deluged deluge-web rtorrent aria2)
+# curl: what a client in another place runs to post its report to `dlwatch listen`.
+packages=(transmission-daemon qbittorrent-nox nzbget deluged deluge-web rtorrent aria2 curl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -194,6 +194,9 @@ def remove_client(store: Store, name: str) -> ClientConfig:
     client = store.get_client(name)
     store.delete_client(client.id)
     keyring_secrets.delete_secret(client.id, secret_kind(client))
+    # Its push token too: a client dlwatch no longer knows may not report. (The client's own
+    # setting stays as it is: `client push NAME --disable` first puts it back.)
+    keyring_secrets.delete_secret(client.id, keyring_secrets.PUSH_TOKEN)
     return client
 
 

@@ -12,18 +12,21 @@ silently: dlwatch refuses, unless told to replace it, and then keeps it to put i
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from . import registry
+from . import secrets as keyring_secrets
 from .clients import open_adapter
 from .config import Settings
 from .errors import ActionUnsupported, UsageError
-from .models import ClientConfig, PushSetting
-from .reports import last_report
+from .models import ClientConfig, PushSetting, Secret
+from .reports import PREFIXES, TOKEN_HEADER, TOKEN_KIND, last_report
 from .store import Store
 
 STATE = "push:"  # + client id: what dlwatch set up, and what the client ran before
@@ -43,22 +46,28 @@ def report_command(home: Path, client: ClientConfig) -> str:
     return shlex.join([sys.executable, "-m", "dlwatch", "--home", str(home), "report", "--client", client.name])
 
 
-def enable(store: Store, settings: Settings, home: Path, client: ClientConfig, *, replace: bool) -> PushStatus:
+def enable(
+    store: Store, settings: Settings, home: Path, client: ClientConfig, *, replace: bool, url: str | None = None
+) -> PushStatus:
+    """With `url` (a `dlwatch listen` address), the client posts its reports there with `curl`
+    and a token of its own, instead of running dlwatch: for a client in a container or on a NAS,
+    or one that runs as a user who cannot write dlwatch's home."""
     cls = registry.adapter_class(client.type)
     if cls.push_kind is None:
         raise ActionUnsupported(f"dlwatch cannot set up push for {cls.display_name}; it is still polled")
+    sender = Sender(home, client, cls.report_exit_code, _token(client, url) if url else None, url)
     with open_adapter(client, settings.request_timeout) as adapter, adapter.work_within(settings.client_deadline):
         current = adapter.push_setting()
         if cls.push_kind == "script_dir":
-            script = _write_script(Path(current.program or ""), home, client, cls.display_name, nzbget_header=True)
+            script = sender.write_script(Path(current.program or ""), cls.display_name, nzbget_header=True)
             adapter.push_script_written()
             _save(store, client, {"kind": cls.push_kind, "script": str(script)})
             return status(store, settings, client)
         if cls.push_kind == "script":
             (home / "push").mkdir(mode=0o700, exist_ok=True)
-            program = str(_write_script(home / "push", home, client, cls.display_name, nzbget_header=False))
+            program = str(sender.write_script(home / "push", cls.display_name, nzbget_header=False))
         else:
-            program = cls.report_program(report_command(home, client))
+            program = sender.program_line(cls.report_placeholders)
         state = _state(store, client)
         ours = state.get("program") if state else None
         if current.enabled and current.program and current.program not in (program, ours) and not replace:
@@ -85,6 +94,7 @@ def disable(store: Store, settings: Settings, client: ClientConfig) -> PushStatu
         if state["kind"] == "script":
             Path(state["program"]).unlink(missing_ok=True)
     store.set_meta(STATE + client.id, None)
+    keyring_secrets.delete_secret(client.id, TOKEN_KIND)  # an old curl command stops working
     return status(store, settings, client)
 
 
@@ -126,33 +136,69 @@ def _save(store: Store, client: ClientConfig, state: dict) -> None:
     store.set_meta(STATE + client.id, json.dumps(state))
 
 
-def _write_script(folder: Path, home: Path, client: ClientConfig, display: str, *, nzbget_header: bool) -> Path:
-    if not folder.is_dir():
-        raise ActionUnsupported(
-            f"{display}'s script folder {str(folder)!r} is not on this machine: "
-            "dlwatch can only put its script where it can write"
+def _token(client: ClientConfig, url: str) -> Secret:
+    if not url.startswith(("http://", "https://")) or "/" in url.split("://", 1)[1].rstrip("/"):
+        raise UsageError(
+            f"--url takes the address `dlwatch listen` is reached at, e.g. http://192.168.1.5:9797, not {url!r}"
         )
-    # Named after the client, so two dlwatch clients (or homes) on one script folder do not collide.
-    path = folder / f"dlwatch-report-{client.id[:8]}.sh"
-    header = (
-        [
-            "#",
-            "### NZBGET POST-PROCESSING SCRIPT",
-            "#",
-            "# Tells dlwatch the job ended (dlwatch client push).",
-            "#",
-            "###",
+    token = keyring_secrets.get_secret(client.id, client.name, TOKEN_KIND)
+    if token is None:
+        token = Secret(secrets.token_urlsafe(24))
+        keyring_secrets.set_secret(client.id, client.name, TOKEN_KIND, token)
+    return token
+
+
+@dataclass
+class Sender:
+    """How a client's report reaches dlwatch: dlwatch run by the client, or curl to `listen`."""
+
+    home: Path
+    client: ClientConfig
+    exit_code: int
+    token: Secret | None
+    url: str | None
+
+    def program_line(self, placeholders: tuple[str, ...]) -> str:
+        """A command line for a client that fills in placeholders and splits the line itself
+        (no shell): each placeholder quoted, names and paths have spaces."""
+        if self.token is None:
+            return f"{report_command(self.home, self.client)} -- " + " ".join(f'"{p}"' for p in placeholders)
+        fields = " ".join(f'--data-urlencode "arg={p}"' for p in placeholders)
+        header = f"{TOKEN_HEADER}: {self.token.reveal()}"
+        return f'curl -fsS -m 5 -o /dev/null -H "{header}" {fields} "{self._endpoint()}"'
+
+    def _endpoint(self) -> str:
+        return f"{(self.url or '').rstrip('/')}/report/{quote(self.client.name, safe='')}"
+
+    def write_script(self, folder: Path, display: str, *, nzbget_header: bool) -> Path:
+        if not folder.is_dir():
+            raise ActionUnsupported(
+                f"{display}'s script folder {str(folder)!r} is not on this machine: "
+                "dlwatch can only put its script where it can write"
+            )
+        # Named after the client, so two dlwatch clients (or homes) on one script folder do not collide.
+        path = folder / f"dlwatch-report-{self.client.id[:8]}.sh"
+        header = ["#", "### NZBGET POST-PROCESSING SCRIPT", "#", "# Tells dlwatch the job ended.", "#", "###"]
+        lines = [
+            "#!/bin/sh",
+            *(header if nzbget_header else []),
+            f"# Written by `dlwatch client push {self.client.name} --enable`; `--disable` removes it.",
         ]
-        if nzbget_header
-        else []
-    )
-    lines = [
-        "#!/bin/sh",
-        *header,
-        f"# Written by `dlwatch client push {client.name} --enable`; `--disable` removes it. No secrets here.",
-        f'exec {report_command(home, client)} "$@"',
-        "",
-    ]
-    path.write_text("\n".join(lines))
-    path.chmod(0o755)
-    return path
+        if self.token is None:
+            lines += ["# No secrets here.", f'exec {report_command(self.home, self.client)} "$@"']
+        else:
+            prefixes = "|".join(PREFIXES)
+            lines += [
+                "# Posts what the client passed to `dlwatch listen`; the token only lets it report ends.",
+                # each argument becomes one form field, in order
+                'n=$#; i=0; while [ "$i" -lt "$n" ]; do',
+                '  a=$1; shift; set -- "$@" --data-urlencode "arg=$a"; i=$((i + 1))',
+                "done",
+                f"env | grep -E '^({prefixes})' | curl -fsS -m 5 -o /dev/null "
+                f"-H {shlex.quote(f'{TOKEN_HEADER}: {self.token.reveal()}')} "
+                f'--data-urlencode "env@-" "$@" {shlex.quote(self._endpoint())} || true',
+                f"exit {self.exit_code}",
+            ]
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o755)  # run by the client, which may be another user
+        return path

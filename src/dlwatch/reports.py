@@ -19,6 +19,7 @@ from .attempt import now_iso
 from .config import Settings
 from .errors import DlwatchError
 from .models import ClientConfig, DownloadItem, PushReport
+from .secrets import PUSH_TOKEN
 from .store import Store
 from .tracker import Sessions, changes_for, lookup
 
@@ -26,6 +27,11 @@ LOG_NAME = "report.log"
 LOG_LIMIT = 256 * 1024  # the log keeps its newest half past this
 ASK_WITHIN = 2.0  # seconds for the one question to the client; a poll catches what this misses
 LAST_REPORT = "push.last_report:"  # + client id: when its last report arrived
+# Reports through `dlwatch listen`: the header with the client's token, the keyring kind that
+# keeps it, and the only environment variables a report reads (so a script sends nothing else).
+TOKEN_HEADER = "X-Dlwatch-Token"
+TOKEN_KIND = PUSH_TOKEN
+PREFIXES = ("TR_", "NZBPP_", "NZBPR_", "SAB_")
 
 
 @dataclass

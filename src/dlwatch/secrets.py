@@ -12,6 +12,7 @@ SERVICE = "dlwatch"
 
 API_KEY = "api_key"
 PASSWORD = "password"
+PUSH_TOKEN = "push_token"  # what a client sends `dlwatch listen` with its reports
 
 NO_KEYRING_HINT = (
     "no OS keyring is available; unlock or install one (e.g. gnome-keyring), "

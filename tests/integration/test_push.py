@@ -11,10 +11,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.cli import Dlwatch
-from tests.support import by_hand, nntp, payloads
+from tests.support import by_hand, daemons, nntp, payloads
 from tests.support.waiting import unique, wait_for
 
 pytestmark = pytest.mark.integration
@@ -184,3 +185,82 @@ def subprocess_env_report(cli: Dlwatch, client: str, env: dict[str, str]):
     return subprocess.run(
         cli.argv("report", "--client", client), env={**cli.env, **env}, capture_output=True, text=True, timeout=30
     )
+
+
+@pytest.fixture
+def listening(cli):
+    """A real `dlwatch listen` process on a free loopback port."""
+    port = daemons.free_port()
+    process = cli.popen("listen", "--bind", f"127.0.0.1:{port}")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url), timeout=20, every=0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+def test_through_listen_a_curl_report_is_recorded_within_2s(
+    cli, listening, transmission, qbittorrent, tracker, tmp_path
+):
+    cli.add_client("tr", transmission)
+    cli.add_client("qb", qbittorrent)
+    enabled = cli("client", "push", "qb", "--enable", "--url", listening)
+    assert enabled.returncode == 0, enabled.stderr
+    _, program = push_setting(qbittorrent)
+    assert program.startswith("curl ") and f"{listening}/report/qb" in program
+    name = unique("dlw-listen")
+    data = payloads.make_payload(transmission.download_dir, name, SIZE)
+    torrent = tmp_path / f"{name}.torrent"
+    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
+    seeding = cli.send(torrent, "--client", "tr")
+    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    by_hand.limit_download(qbittorrent, 1024 * 1024)
+    try:
+        attempt = cli.send(torrent, "--client", "qb")
+        time.sleep(0.5)
+        by_hand.connect_peers(qbittorrent, attempt["client_download_id"], transmission.peer_port)
+        wait_for(lambda: finished_in_client(qbittorrent, attempt["client_download_id"]), timeout=60, every=0.05)
+        finished_at = time.monotonic()
+        final = wait_for(lambda: (s := recorded(cli, attempt["id"]))["status"] == "completed" and s, 10, 0.05)
+        delay = time.monotonic() - finished_at
+    finally:
+        by_hand.limit_download(qbittorrent, 0)
+        cli.ok("client", "push", "qb", "--disable")
+    print(f"push delay qbittorrent through listen: {delay:.2f}s")
+    assert delay < WITHIN
+    assert final["raw_file_path"] == str(qbittorrent.download_dir / name)
+    assert "(via listen)" in cli.ok("report", "--log")
+
+
+def test_listen_refuses_what_is_not_a_clients_report(cli, listening, qbittorrent):
+    cli.add_client("qb", qbittorrent)
+    cli.ok("client", "push", "qb", "--enable", "--url", listening)
+    _, program = push_setting(qbittorrent)
+    token = program.split("X-Dlwatch-Token: ", 1)[1].split('"', 1)[0]
+    report = f"{listening}/report/qb"
+    body = {"arg": ["ab" * 20, "", "/x"]}
+    try:
+        assert httpx.post(report, data=body).status_code == 401  # no token
+        assert httpx.post(report, data=body, headers={"X-Dlwatch-Token": "wrong"}).status_code == 401
+        assert (
+            httpx.post(f"{listening}/report/nobody", data=body, headers={"X-Dlwatch-Token": token}).status_code == 401
+        )
+        big = httpx.post(report, content=b"arg=" + b"x" * 70_000, headers={"X-Dlwatch-Token": token})
+        assert big.status_code == 413
+        assert httpx.post(f"{listening}/elsewhere", data=body, headers={"X-Dlwatch-Token": token}).status_code == 404
+        ok = httpx.post(report, data=body, headers={"X-Dlwatch-Token": token})
+        assert (ok.status_code, "is not a download dlwatch tracks here" in ok.text) == (200, True)
+    finally:
+        cli.ok("client", "push", "qb", "--disable")
+    # --disable deletes the token: the old curl command no longer works
+    assert httpx.post(report, data=body, headers={"X-Dlwatch-Token": token}).status_code == 401

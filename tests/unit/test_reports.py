@@ -37,9 +37,15 @@ def test_qbittorrent_passes_its_placeholders():
         QbittorrentAdapter.read_report({}, ["%I"])
 
 
-def test_the_qbittorrent_program_line_quotes_its_placeholders():
-    line = QbittorrentAdapter.report_program("/venv/bin/python -m dlwatch report --client qb")
-    assert line.endswith(' -- "%I" "%J" "%F"')
+def test_the_program_lines_quote_the_placeholders(tmp_path):
+    client = core.new_client(name="my qb", type_name="qbittorrent", host="h", port=1)
+    local = push.Sender(tmp_path, client, 0, None, None).program_line(QbittorrentAdapter.report_placeholders)
+    assert local.endswith(' report --client \'my qb\' -- "%I" "%J" "%F"')
+    remote = push.Sender(tmp_path, client, 0, Secret("t0k"), "http://10.0.0.5:9797/").program_line(("%I", "%F"))
+    assert remote == (
+        'curl -fsS -m 5 -o /dev/null -H "X-Dlwatch-Token: t0k" --data-urlencode "arg=%I" '
+        '--data-urlencode "arg=%F" "http://10.0.0.5:9797/report/my%20qb"'
+    )
 
 
 def test_transmission_passes_an_environment_and_is_asked_for_the_path():

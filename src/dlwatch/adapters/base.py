@@ -132,10 +132,8 @@ class ClientAdapter(abc.ABC):
         """Called after dlwatch put its script in the client's script folder (NZBGet rescans it)."""
         return None
 
-    @classmethod
-    def report_program(cls, command: str) -> str:
-        """The program line for the client, given the shell-quoted `dlwatch report` command."""
-        return command
+    # For "program" clients: the placeholders the client fills in, passed to `dlwatch report`.
+    report_placeholders: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:

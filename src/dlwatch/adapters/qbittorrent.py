@@ -195,10 +195,7 @@ class QbittorrentAdapter(ClientAdapter):
         prefs = {"autorun_enabled": setting.enabled, "autorun_program": setting.program or ""}
         self._api("POST", "app/setPreferences", data={"json": json.dumps(prefs)})
 
-    @classmethod
-    def report_program(cls, command: str) -> str:
-        # Quoted: names and paths have spaces. %J is empty for a v1 torrent.
-        return f'{command} -- "%I" "%J" "%F"'
+    report_placeholders = ("%I", "%J", "%F")  # v1 hash, v2 hash (empty for v1), content path
 
     @classmethod
     def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:

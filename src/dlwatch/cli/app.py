@@ -126,6 +126,7 @@ def _register() -> None:
         actions_cmd.prune,
         downloads.forget,
         push_cmd.report,
+        push_cmd.listen,
     ):
         app.command()(command)
 

@@ -57,6 +57,12 @@ def push(
     replace: bool = typer.Option(
         False, "--replace", help="With --enable: replace a program the client already runs (--disable restores it)."
     ),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="With --enable: the client posts its reports with curl to `dlwatch listen` at this address "
+        "(a client in a container, on a NAS, or running as another user).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Push: the client tells dlwatch the moment a download ends, instead of the next poll.
@@ -68,10 +74,12 @@ def push(
 
     if enable and disable:
         raise UsageError("--enable or --disable, not both")
+    if (replace or url) and not enable:
+        raise UsageError("--replace and --url go with --enable")
     context = app_context(ctx)
     client = context.store.get_client(name)
     if enable:
-        result = core.enable(context.store, context.settings, context.home, client, replace=replace)
+        result = core.enable(context.store, context.settings, context.home, client, replace=replace, url=url)
     elif disable:
         result = core.disable(context.store, context.settings, client)
     else:
@@ -92,3 +100,33 @@ def push(
     echo(f"push {state} for {result.client}: {result.detail}{last}")
     if result.program:
         echo(f"  runs: {result.program}")
+
+
+def listen(
+    ctx: typer.Context,
+    bind: str = typer.Option(
+        "127.0.0.1:9797", "--bind", help="ADDR:PORT to listen on; 0.0.0.0:9797 for other machines (tokens needed)."
+    ),
+) -> None:
+    """Receive reports from clients on other machines: `POST /report/<client>` with its token.
+
+    Set a client up with `dlwatch client push NAME --enable --url http://THIS-MACHINE:9797`, which
+    makes its token (kept in the keyring) and its curl command. Runs until stopped (Ctrl-C)."""
+    from ..errors import UsageError
+    from ..receiver import Receiver
+
+    host, _, port_text = bind.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--bind takes ADDR:PORT, e.g. 127.0.0.1:9797, not {bind!r}")
+    context = app_context(ctx)
+    _ = context.store  # the database is made and migrated before the first report
+    try:
+        receiver = Receiver(context.home, context.store.path, context.settings, host.strip("[]"), int(port_text))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {bind}: {exc.strerror or exc}") from None
+    address, port = receiver.address
+    echo(f"listening on http://{address}:{port} (POST /report/<client name>); Ctrl-C to stop")
+    try:
+        receiver.serve_forever()
+    finally:
+        receiver.close()
