@@ -55,17 +55,19 @@ def enable(
     cls = registry.adapter_class(client.type)
     if cls.push_kind is None:
         raise ActionUnsupported(f"dlwatch cannot set up push for {cls.display_name}; it is still polled")
-    sender = Sender(home, client, cls.report_exit_code, _token(client, url) if url else None, url)
+    if url:
+        _check_url(url)
     with open_adapter(client, settings.request_timeout) as adapter, adapter.work_within(settings.client_deadline):
         current = adapter.push_setting()
+        # The token is made once the client answered; a refused enable keeps it for the next try.
+        sender = Sender(home, client, cls.report_exit_code, _token(client) if url else None, url)
         if cls.push_kind == "script_dir":
             script = sender.write_script(Path(current.program or ""), cls.display_name, nzbget_header=True)
             adapter.push_script_written()
             _save(store, client, {"kind": cls.push_kind, "script": str(script)})
             return status(store, settings, client)
         if cls.push_kind == "script":
-            (home / "push").mkdir(mode=0o700, exist_ok=True)
-            program = str(sender.write_script(home / "push", cls.display_name, nzbget_header=False))
+            program = str(sender.script_path(home / "push"))
         else:
             program = sender.program_line(cls.report_placeholders)
         state = _state(store, client)
@@ -76,6 +78,9 @@ def enable(
                 "dlwatch keeps it. Pass --replace to put dlwatch's in its place (--disable puts yours back)"
             )
         previous = state["previous"] if state else {"enabled": current.enabled, "program": current.program}
+        if cls.push_kind == "script":
+            (home / "push").mkdir(mode=0o700, exist_ok=True)
+            sender.write_script(home / "push", cls.display_name, nzbget_header=False)
         adapter.set_push_setting(PushSetting(True, program))
         _save(store, client, {"kind": cls.push_kind, "program": program, "previous": previous})
     return status(store, settings, client)
@@ -111,7 +116,13 @@ def status(store: Store, settings: Settings, client: ClientConfig) -> PushStatus
         current = adapter.push_setting()
     on = current.enabled and current.program == state["program"]
     detail = "the client runs dlwatch's report program" if on else "the client's setting was changed since"
-    return PushStatus(client.name, on, current.program, last, detail)
+    return PushStatus(client.name, on, _masked(client, current.program), last, detail)
+
+
+def _masked(client: ClientConfig, program: str | None) -> str | None:
+    """The program line as shown: a push token in it (a curl header) is a secret."""
+    token = keyring_secrets.get_secret(client.id, client.name, TOKEN_KIND) if program else None
+    return program.replace(token.reveal(), "<token>") if program and token else program
 
 
 def not_due(store: Store, settings: Settings, asked_at: dict[str, float]) -> frozenset[str]:
@@ -136,11 +147,14 @@ def _save(store: Store, client: ClientConfig, state: dict) -> None:
     store.set_meta(STATE + client.id, json.dumps(state))
 
 
-def _token(client: ClientConfig, url: str) -> Secret:
+def _check_url(url: str) -> None:
     if not url.startswith(("http://", "https://")) or "/" in url.split("://", 1)[1].rstrip("/"):
         raise UsageError(
             f"--url takes the address `dlwatch listen` is reached at, e.g. http://192.168.1.5:9797, not {url!r}"
         )
+
+
+def _token(client: ClientConfig) -> Secret:
     token = keyring_secrets.get_secret(client.id, client.name, TOKEN_KIND)
     if token is None:
         token = Secret(secrets.token_urlsafe(24))
@@ -170,14 +184,17 @@ class Sender:
     def _endpoint(self) -> str:
         return f"{(self.url or '').rstrip('/')}/report/{quote(self.client.name, safe='')}"
 
+    def script_path(self, folder: Path) -> Path:
+        # Named after the client, so two dlwatch clients (or homes) on one script folder do not collide.
+        return folder / f"dlwatch-report-{self.client.id[:8]}.sh"
+
     def write_script(self, folder: Path, display: str, *, nzbget_header: bool) -> Path:
         if not folder.is_dir():
             raise ActionUnsupported(
                 f"{display}'s script folder {str(folder)!r} is not on this machine: "
                 "dlwatch can only put its script where it can write"
             )
-        # Named after the client, so two dlwatch clients (or homes) on one script folder do not collide.
-        path = folder / f"dlwatch-report-{self.client.id[:8]}.sh"
+        path = self.script_path(folder)
         header = ["#", "### NZBGET POST-PROCESSING SCRIPT", "#", "# Tells dlwatch the job ended.", "#", "###"]
         lines = [
             "#!/bin/sh",
