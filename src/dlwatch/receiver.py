@@ -1,16 +1,17 @@
-"""`dlwatch listen`: a small HTTP receiver for reports from clients on another machine (a
-container, a NAS), which cannot run dlwatch itself.
+"""Reports from clients on another machine (a container, a NAS), which cannot run dlwatch itself:
+the handling of `POST /report/<client name>`, and `dlwatch listen`'s server around it.
 
-`POST /report/<client name>` with the client's push token in `X-Dlwatch-Token` and a form body
-(`arg=` for each argument the client passes, `env=` with its `NAME=value` lines) is recorded as
-`dlwatch report` would. Anything else is refused: no token or a wrong one (401), an unknown path
-or client (404), a body past MAX_BODY (413) or without a length (411). Each request has
-REQUEST_TIMEOUT seconds. Only `dlwatch listen` imports this module.
+A report carries the client's push token in `X-Dlwatch-Token` and a form body (`arg=` for each
+argument the client passes, `env=` with its `NAME=value` lines); it is recorded as `dlwatch
+report` would. Anything else is refused: no token or a wrong one (401), an unknown path or client
+(404), a body past MAX_BODY (413) or without a length (411). Each request has REQUEST_TIMEOUT
+seconds. Only `dlwatch listen` and `dlwatch serve` import this module.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
@@ -24,55 +25,19 @@ from .store import Store
 
 MAX_BODY = 64 * 1024
 REQUEST_TIMEOUT = 10.0
+# (handler, store) -> (HTTP status, content type, body): what a server answers one request with.
+Route = Callable[[BaseHTTPRequestHandler, Store], tuple[int, str, bytes]]
 
 
-def token_of(client_id: str, client_name: str):
-    return keyring_secrets.get_secret(client_id, client_name, TOKEN_KIND)
+class ReportInbox:
+    """What `POST /report/<client>` does, for `listen` and `serve` alike."""
 
+    def __init__(self, home: Path, settings: Settings, via: str) -> None:
+        self.home, self.settings, self.via = home, settings, via
 
-class Receiver:
-    def __init__(self, home: Path, db_path: Path, settings: Settings, host: str, port: int) -> None:
-        self.home, self.db_path, self.settings = home, db_path, settings
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = REQUEST_TIMEOUT  # per connection: a client that drips its request is dropped
-            server_version = "dlwatch"
-            sys_version = ""
-
-            def log_message(self, *args: object) -> None:
-                pass  # outcomes go to report.log
-
-            def do_POST(self) -> None:
-                try:
-                    code, text = receiver.handle(self)
-                except Exception as exc:  # one line back, and the receiver goes on
-                    code, text = 500, f"dlwatch failed on this report: {type(exc).__name__}"
-                    reports.log(receiver.home, f"listen: {text}: {exc}")
-                body = (text + "\n").encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                self.send_error(405, "reports are POSTed to /report/<client name>")
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.server.server_address[:2]
-        return str(host), int(port)
-
-    def handle(self, request: BaseHTTPRequestHandler) -> tuple[int, str]:
-        store = Store(self.db_path)  # each request on its own thread: its own SQLite connection
-        try:
-            return self._handle(request, store)
-        finally:
-            store.close()
+    def handle(self, request: BaseHTTPRequestHandler, store: Store) -> tuple[int, str, bytes]:
+        code, text = self._handle(request, store)
+        return code, "text/plain; charset=utf-8", (text + "\n").encode()
 
     def _handle(self, request: BaseHTTPRequestHandler, store: Store) -> tuple[int, str]:
         path = request.path.split("?", 1)[0]
@@ -86,7 +51,7 @@ class Receiver:
             return 413, f"a report is at most {MAX_BODY // 1024} KiB"
         try:
             client = store.find_client(name)
-            expected = token_of(client.id, client.name) if client else None
+            expected = keyring_secrets.get_secret(client.id, client.name, TOKEN_KIND) if client else None
         except DlwatchError as exc:
             return 503, f"cannot check the token: {exc}"
         given = request.headers.get(TOKEN_HEADER, "")
@@ -101,8 +66,49 @@ class Receiver:
                 if sep and key.startswith(PREFIXES):
                     env[key] = value
         outcome = reports.receive(store, self.settings, client, env, form.get("arg", []))
-        reports.log(self.home, f"{outcome.line} (via listen)")
+        reports.log(self.home, f"{outcome.line} (via {self.via})")
         return 200, outcome.line
+
+
+class SmallServer:
+    """A threaded HTTP server that answers GET and POST through `route`, each request with its own
+    SQLite connection and REQUEST_TIMEOUT seconds; an error in a route is one line, not a crash."""
+
+    def __init__(self, home: Path, db_path: Path, host: str, port: int, route: Route) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT  # per connection: a client that drips its request is dropped
+            server_version = "dlwatch"
+            sys_version = ""
+
+            def log_message(self, *args: object) -> None:
+                pass  # report outcomes go to report.log; reads are not logged
+
+            def _answer(self) -> None:
+                store = Store(db_path)
+                try:
+                    code, kind, body = route(self, store)
+                except Exception as exc:  # one line back, and the server goes on
+                    code, kind = 500, "text/plain; charset=utf-8"
+                    body = f"dlwatch failed on this request: {type(exc).__name__}\n".encode()
+                    reports.log(home, f"server: {type(exc).__name__}: {exc}")
+                finally:
+                    store.close()
+                self.send_response(code)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = _answer
+            do_POST = _answer
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -110,3 +116,14 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def listen_server(home: Path, db_path: Path, settings: Settings, host: str, port: int) -> SmallServer:
+    inbox = ReportInbox(home, settings, "listen")
+
+    def route(request: BaseHTTPRequestHandler, store: Store) -> tuple[int, str, bytes]:
+        if request.command != "POST":
+            return 405, "text/plain; charset=utf-8", b"reports are POSTed to /report/<client name>\n"
+        return inbox.handle(request, store)
+
+    return SmallServer(home, db_path, host, port, route)

@@ -8,7 +8,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .eventlog import Event
     from .outbox import HookRun
-    from .store import Attempt
+    from .store import Attempt, Store
+
+
+def client_label(attempt: Attempt, names: dict[str, str]) -> str:
+    """The `client` of a record: the client's name, or what stands for one that is not known."""
+    if not attempt.client_id:
+        return "(finding)"  # sent through Prowlarr, not yet seen in a client
+    return names.get(attempt.client_id, "(removed)")
+
+
+def attempt_records(store: Store, attempts: list[Attempt]) -> list[dict[str, Any]]:
+    """`status --json`'s records (and `serve`'s), each with its client's name and type."""
+    clients = store.list_clients()
+    names, types = {c.id: c.name for c in clients}, {c.id: c.type for c in clients}
+    return [attempt_record(a, client_label(a, names), types.get(a.client_id)) for a in attempts]
 
 
 def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict[str, Any]:

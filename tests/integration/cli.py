@@ -50,9 +50,15 @@ class Dlwatch:
         assert result.returncode == 0, f"dlwatch {' '.join(args)} exited {result.returncode}: {result.stderr}"
         return result.stdout
 
-    def popen(self, *args: str) -> subprocess.Popen:
+    def popen(self, *args: str, stdin: bool = False) -> subprocess.Popen:
         return subprocess.Popen(
-            self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=ROOT
+            self.argv(*args),
+            stdin=subprocess.PIPE if stdin else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            cwd=ROOT,
         )
 
     def try_add_client(self, name: str, daemon: Daemon, *extra: str, password: str | None = None):

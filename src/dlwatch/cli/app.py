@@ -102,7 +102,7 @@ def root(
 
 
 def _register() -> None:
-    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, push_cmd, watch
+    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, push_cmd, serve_cmd, watch
 
     client.app.command("push")(push_cmd.push)
 
@@ -127,6 +127,7 @@ def _register() -> None:
         downloads.forget,
         push_cmd.report,
         push_cmd.listen,
+        serve_cmd.serve,
     ):
         app.command()(command)
 

@@ -28,11 +28,9 @@ def shown_names(store: Store) -> dict[str, str]:
 
 
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
-    from ..records import attempt_record
-    from .render import client_label
+    from ..records import attempt_records
 
-    names, types = _names(store)
-    return [attempt_record(a, client_label(a, names), types.get(a.client_id)) for a in attempts]
+    return attempt_records(store, attempts)
 
 
 def report_failures(result) -> None:
@@ -191,8 +189,7 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
 
 def print_progress(store: Store, attempts: list[Attempt]) -> None:
     """`watch --json --progress`: each active download as it is now (`records.progress_record`)."""
-    from ..records import progress_record
-    from .render import client_label
+    from ..records import client_label, progress_record
 
     names, types = _names(store)
     for a in attempts:
@@ -239,7 +236,8 @@ def status(
         out = console()
         out.print(attempts_table(attempts, shown_names(store), failures, width=out.width))
     else:
-        from .render import attempt_line, client_label
+        from ..records import client_label
+        from .render import attempt_line
 
         names = shown_names(store)
         for a in attempts:

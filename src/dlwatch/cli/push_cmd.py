@@ -113,7 +113,7 @@ def listen(
     Set a client up with `dlwatch client push NAME --enable --url http://THIS-MACHINE:9797`, which
     makes its token (kept in the keyring) and its curl command. Runs until stopped (Ctrl-C)."""
     from ..errors import UsageError
-    from ..receiver import Receiver
+    from ..receiver import listen_server
 
     host, _, port_text = bind.rpartition(":")
     if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
@@ -121,7 +121,7 @@ def listen(
     context = app_context(ctx)
     _ = context.store  # the database is made and migrated before the first report
     try:
-        receiver = Receiver(context.home, context.store.path, context.settings, host.strip("[]"), int(port_text))
+        receiver = listen_server(context.home, context.store.path, context.settings, host.strip("[]"), int(port_text))
     except OSError as exc:
         raise UsageError(f"cannot listen on {bind}: {exc.strerror or exc}") from None
     address, port = receiver.address

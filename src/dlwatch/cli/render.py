@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..models import DownloadStatus
+from ..records import client_label
 from ..safetext import shown
 from ..store import Attempt
 from ..tracker import ClientFailure
@@ -20,12 +21,6 @@ STATUS_STYLE = {
     DownloadStatus.SENDING: "dim",
     DownloadStatus.REMOVED: "dim",
 }
-
-
-def client_label(attempt: Attempt, names: dict[str, str]) -> str:
-    if not attempt.client_id:
-        return "(finding)"  # sent through Prowlarr, not yet seen in a client
-    return names.get(attempt.client_id, "(removed)")
 
 
 def human_bytes(value: int | None) -> str:
