@@ -58,7 +58,7 @@ class Hooks:
 @dataclass(frozen=True)
 class Settings:
     poll_interval: float = 30.0
-    # `dlwatch poll` asks a client that reports its ends itself (`client push`) only this often.
+    # `dlwatch poll` and `serve` ask a client that reports its ends itself (`client push`) only this often.
     interval_with_push: float = 300.0
     request_timeout: float = 10.0
     # The most dlwatch reads of one answer: a client's (a full listing of 50,000 torrents fits) and
