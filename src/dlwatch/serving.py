@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from . import outbox, push
+from . import outbox, push, reports
 from .attempt import now_iso
 from .config import Settings
 from .errors import DlwatchError
@@ -69,7 +69,10 @@ class Poller(threading.Thread):
         try:
             with Sessions(self.db_path.parent) as sessions:
                 while not self.stopped.is_set():
-                    self.cycle(store, sessions, asked_at)
+                    try:
+                        self.cycle(store, sessions, asked_at)
+                    except Exception as exc:  # the database failed, or a bug: say so, poll again later
+                        reports.log(self.db_path.parent, f"serve: a poll failed: {type(exc).__name__}: {exc}")
                     self.stopped.wait(self.settings.poll_interval)
         finally:
             store.close()
@@ -82,32 +85,36 @@ class Poller(threading.Thread):
         except DlwatchError:
             return  # the database is busy or broken: the next cycle tries again
         clients = {c.name: c for c in store.list_clients()}
-        answered = {name: None for name in result.answered}
-        failed = {f.client_name: f.error for f in result.failures}
+        answered: dict[str, str | None] = {name: None for name in result.answered if name in clients}
+        failed = {f.client_name: f.error for f in result.failures if f.client_name in clients}
         # A client with nothing tracked was not asked by the poll: ask it its version, which is
         # what a dashboard's "up" means for it.
         for name, client in clients.items():
             if client.enabled and name not in answered and name not in failed and client.id not in skip:
                 try:
-                    self._probe(sessions, client)
-                    answered[name] = None
+                    answered[name] = self._probe(sessions, client)  # its version, known now
                 except DlwatchError as exc:
                     failed[name] = str(exc).removeprefix(f"{name}: ")
         now, stamp = time.monotonic(), now_iso()
         with self.state.lock:
-            for name, error in [*answered.items(), *failed.items()]:
-                client = clients[name]
-                asked_at[client.id] = now
-                health = self.state.clients.setdefault(client.id, ClientHealth())
-                health.up, health.error = error is None, error
-                if error is None:
-                    health.last_answer_at, health.last_answer_monotonic = stamp, now
+            for name, version in answered.items():
+                health = self._health(clients[name], asked_at, now)
+                health.up, health.error = True, None
+                health.last_answer_at, health.last_answer_monotonic = stamp, now
+                health.version = health.version or version
+            for name, error in failed.items():
+                health = self._health(clients[name], asked_at, now)
+                health.up, health.error = False, error
             self.state.poll_failures += len(failed)
         for name in answered:
             health = self.state.clients[clients[name].id]
             if health.version is None:
                 with contextlib.suppress(DlwatchError):  # known at a later cycle
                     health.version = self._probe(sessions, clients[name])
+
+    def _health(self, client, asked_at: dict[str, float], now: float) -> ClientHealth:
+        asked_at[client.id] = now
+        return self.state.clients.setdefault(client.id, ClientHealth())
 
     def _probe(self, sessions: Sessions, client) -> str:
         adapter = sessions.get(client, self.settings)
