@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import eventlog, registry
-from .attempt import now_iso
+from .attempt import Attempt, now_iso
 from .config import Settings
 from .errors import DlwatchError
 from .models import ClientConfig, DownloadItem, PushReport
@@ -40,7 +40,9 @@ class ReportOutcome:
     exit_code: int  # what the client wants to see (NZBGet: "nothing done")
 
 
-def receive(store: Store, settings: Settings, client: ClientConfig, env: Mapping[str, str], args: Sequence[str]):
+def receive(
+    store: Store, settings: Settings, client: ClientConfig, env: Mapping[str, str], args: Sequence[str]
+) -> ReportOutcome:
     """Record one report; never raises a DlwatchError (it becomes the outcome's line)."""
     cls = registry.adapter_class(client.type)
     try:
@@ -72,7 +74,7 @@ def _record(store: Store, settings: Settings, client: ClientConfig, report: Push
     return "; ".join(f"attempt {e.attempt_id}: {e.from_status} -> {e.to_status}" for e in events)
 
 
-def _ask(store: Store, settings: Settings, client: ClientConfig, attempt) -> DownloadItem | None:
+def _ask(store: Store, settings: Settings, client: ClientConfig, attempt: Attempt) -> DownloadItem | None:
     home = store.path.parent if store.path.name != ":memory:" else None
     try:
         with Sessions(home) as sessions:

@@ -30,7 +30,7 @@ from . import outbox, push, reports
 from .attempt import now_iso
 from .config import Settings
 from .errors import DlwatchError
-from .models import Secret
+from .models import ClientConfig, Secret
 from .receiver import ReportInbox, SmallServer
 from .records import attempt_records
 from .store import Store
@@ -112,11 +112,11 @@ class Poller(threading.Thread):
                 with contextlib.suppress(DlwatchError):  # known at a later cycle
                     health.version = self._probe(sessions, clients[name])
 
-    def _health(self, client, asked_at: dict[str, float], now: float) -> ClientHealth:
+    def _health(self, client: ClientConfig, asked_at: dict[str, float], now: float) -> ClientHealth:
         asked_at[client.id] = now
         return self.state.clients.setdefault(client.id, ClientHealth())
 
-    def _probe(self, sessions: Sessions, client) -> str:
+    def _probe(self, sessions: Sessions, client: ClientConfig) -> str:
         adapter = sessions.get(client, self.settings)
         with adapter.work_within(self.settings.client_deadline):
             return adapter.version().version
@@ -159,7 +159,7 @@ class Views:
             "clients": [self._client(c) for c in store.list_clients()],
         }
 
-    def _client(self, client) -> dict:
+    def _client(self, client: ClientConfig) -> dict:
         with self.state.lock:
             health = self.state.clients.get(client.id, ClientHealth())
             return {
