@@ -272,3 +272,39 @@ def test_listen_refuses_what_is_not_a_clients_report(cli, listening, qbittorrent
         cli.ok("client", "push", "qb", "--disable")
     # --disable deletes the token: the old curl command no longer works
     assert httpx.post(report, data=body, headers={"X-Dlwatch-Token": token}).status_code == 401
+
+
+def test_a_report_and_a_poll_of_the_same_end_make_one_event_and_one_hook_run(
+    cli, transmission, qbittorrent, tracker, tmp_path
+):
+    """Push on, and a `dlwatch poll` process polling all the while: whichever records the end
+    first, the other finds it recorded (real processes, one home)."""
+    log = tmp_path / "hooks.log"
+    (cli.home / "config.toml").write_text(
+        f"[poll]\ninterval = 0.3\n[hooks]\non_change = 'echo \"$DLWATCH_ID $DLWATCH_STATUS\" >> {log}'\n"
+    )
+    cli.add_client("tr", transmission)
+    cli.add_client("qb", qbittorrent)
+    cli.ok("client", "push", "qb", "--enable")
+    name = unique("dlw-push-race")
+    data = payloads.make_payload(transmission.download_dir, name, SIZE)
+    torrent = tmp_path / f"{name}.torrent"
+    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
+    seeding = cli.send(torrent, "--client", "tr")
+    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    poller = cli.popen("poll", "--interval", "0.3")
+    try:
+        attempt = cli.send(torrent, "--client", "qb")
+        time.sleep(0.5)
+        by_hand.connect_peers(qbittorrent, attempt["client_download_id"], transmission.peer_port)
+        wait_for(lambda: recorded(cli, attempt["id"])["status"] == "completed", timeout=60, every=0.1)
+        time.sleep(2)  # the other process's cycles after the end
+    finally:
+        poller.terminate()
+        poller.wait(10)
+        cli.ok("client", "push", "qb", "--disable")
+    cli.ok("hooks", "run")
+    history = cli.ok("history", str(attempt["id"]))
+    assert history.count("-> completed") == 1, history
+    assert log.read_text().splitlines().count(f"{attempt['id']} completed") == 1
+    assert "qb: " in cli.ok("report", "--log")  # the report did arrive
