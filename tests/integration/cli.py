@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlwatch import registry
+from tests.support import payloads
 from tests.support.daemons import Daemon
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +82,21 @@ class Dlwatch:
 
     def send(self, source: Path | str, *args: str) -> dict:
         return json.loads(self.ok("send", str(source), "--json", *args))
+
+    def seed(self, client: str, daemon: Daemon, name: str, size: int, announce: str, folder: Path) -> Seeded:
+        """`size` random bytes named `name` in `daemon`'s download folder, their .torrent (announcing
+        to `announce`) in `folder`, sent to `client` there and followed until it seeds: a torrent a
+        leecher can then fetch."""
+        data = payloads.make_payload(daemon.download_dir, name, size)
+        torrent = folder / f"{name}.torrent"
+        torrent.write_bytes(payloads.make_torrent(data, announce=announce))
+        record = self.send(torrent, "--client", client)
+        wait_for(lambda: self.status(record["id"])["status"] == "completed", timeout=30)
+        return Seeded(torrent, data, record)
+
+
+@dataclass
+class Seeded:
+    torrent: Path
+    data: Path
+    record: dict  # the seeding attempt, as `send --json` printed it

@@ -35,11 +35,8 @@ def test_real_transfer_is_followed_to_completed_with_the_right_path(
 ):
     daemons = {"tr": transmission, "qb": qbittorrent}
     name = unique(f"dlw-{seeder}2{leecher}")
-    data = payloads.make_payload(daemons[seeder].download_dir, name, SIZE)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = dlwatch.send(torrent, "--client", seeder)
-    wait_for(lambda: dlwatch.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = dlwatch.seed(seeder, daemons[seeder], name, SIZE, tracker.announce_url, tmp_path)
+    data, torrent, seeding = seeded.data, seeded.torrent, seeded.record
 
     by_hand.limit_download(daemons[leecher], RATE)
     attempt = dlwatch.send(torrent, "--client", leecher, "--ref", "test:1")

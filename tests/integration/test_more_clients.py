@@ -77,11 +77,8 @@ def test_real_transfer_is_followed_to_completed_with_the_right_path(more, qbitto
     cli.add_client("qb", qbittorrent)
     cli.add_client(kind, daemon)
     name = unique(f"dlw-qb2{kind}")
-    data = payloads.make_payload(qbittorrent.download_dir, name, SIZE)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = cli.send(torrent, "--client", "qb")
-    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = cli.seed("qb", qbittorrent, name, SIZE, tracker.announce_url, tmp_path)
+    data, torrent, seeding = seeded.data, seeded.torrent, seeded.record
 
     attempt = cli.send(torrent, "--client", kind, "--category", "tv")
     time.sleep(0.5)  # let the leecher register the torrent before qBittorrent dials it
@@ -220,11 +217,8 @@ def test_aria2_magnet_is_followed_across_its_handover(aria2, qbittorrent, tracke
     cli.add_client("qb", qbittorrent)
     cli.add_client("aria2", aria2)
     name = unique("dlw-a2-magnet")
-    data = payloads.make_payload(qbittorrent.download_dir, name, 1024 * 1024)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = cli.send(torrent, "--client", "qb")
-    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = cli.seed("qb", qbittorrent, name, 1024 * 1024, tracker.announce_url, tmp_path)
+    seeding = seeded.record
     infohash = seeding["client_download_id"]
     magnet = f"magnet:?xt=urn:btih:{infohash}&dn={name}&tr={tracker.announce_url}"
     attempt = cli.send(magnet, "--client", "aria2")

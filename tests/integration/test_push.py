@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.cli import Dlwatch
-from tests.support import by_hand, daemons, nntp, payloads
+from tests.support import by_hand, daemons, nntp
 from tests.support.waiting import unique, wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,11 +85,8 @@ def test_a_finished_torrent_is_recorded_within_2s_with_no_poll(
     assert result.stdout.startswith(f"push on for {leecher}: ")
 
     name = unique(f"dlw-push-{leecher}")
-    data = payloads.make_payload(daemons[seeder].download_dir, name, SIZE)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = cli.send(torrent, "--client", seeder)
-    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = cli.seed(seeder, daemons[seeder], name, SIZE, tracker.announce_url, tmp_path)
+    torrent, seeding = seeded.torrent, seeded.record
     by_hand.limit_download(daemons[leecher], 1024 * 1024)  # a few seconds: the end is a moment to catch
     try:
         attempt = cli.send(torrent, "--client", leecher)
@@ -225,11 +222,8 @@ def test_through_listen_a_curl_report_is_recorded_within_2s(
     _, program = push_setting(qbittorrent)
     assert program.startswith("curl ") and f"{listening}/report/qb" in program
     name = unique("dlw-listen")
-    data = payloads.make_payload(transmission.download_dir, name, SIZE)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = cli.send(torrent, "--client", "tr")
-    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = cli.seed("tr", transmission, name, SIZE, tracker.announce_url, tmp_path)
+    torrent = seeded.torrent
     by_hand.limit_download(qbittorrent, 1024 * 1024)
     try:
         attempt = cli.send(torrent, "--client", "qb")
@@ -287,11 +281,8 @@ def test_a_report_and_a_poll_of_the_same_end_make_one_event_and_one_hook_run(
     cli.add_client("qb", qbittorrent)
     cli.ok("client", "push", "qb", "--enable")
     name = unique("dlw-push-race")
-    data = payloads.make_payload(transmission.download_dir, name, SIZE)
-    torrent = tmp_path / f"{name}.torrent"
-    torrent.write_bytes(payloads.make_torrent(data, announce=tracker.announce_url))
-    seeding = cli.send(torrent, "--client", "tr")
-    wait_for(lambda: cli.status(seeding["id"])["status"] == "completed", timeout=30)
+    seeded = cli.seed("tr", transmission, name, SIZE, tracker.announce_url, tmp_path)
+    torrent = seeded.torrent
     poller = cli.popen("poll", "--interval", "0.3")
     try:
         attempt = cli.send(torrent, "--client", "qb")
