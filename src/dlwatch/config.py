@@ -15,15 +15,31 @@ CONFIG_FILE = "config.toml"
 DB_FILE = "dlwatch.db"
 
 
-def resolve_home(override: str | Path | None = None) -> Path:
-    """--home beats DLWATCH_HOME beats the platform's user data dir."""
-    if override:
-        return Path(override).expanduser()
-    if env := os.environ.get(HOME_ENV):
-        return Path(env).expanduser()
+@dataclass(frozen=True)
+class HomePaths:
+    """Where dlwatch keeps its files: the database (and push report log) in `home`, config.toml at
+    `config`. A home given with --home or $DLWATCH_HOME holds both; otherwise the database is in the
+    platform's data dir and config.toml in its config dir ($XDG_CONFIG_HOME on Linux)."""
+
+    home: Path
+    config: Path
+    legacy_config: bool = False  # read in place from the data dir, where older versions wrote it
+
+
+def resolve_home(override: str | Path | None = None) -> HomePaths:
+    """--home beats DLWATCH_HOME beats the platform's user dirs."""
+    if override or (override := os.environ.get(HOME_ENV)):
+        home = Path(override).expanduser()
+        return HomePaths(home, home / CONFIG_FILE)
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("dlwatch", appauthor=False))
+    home = Path(platformdirs.user_data_dir("dlwatch", appauthor=False))
+    config = Path(platformdirs.user_config_dir("dlwatch", appauthor=False)) / CONFIG_FILE
+    # Not moved: a cron job or a second machine may still point at the old file. `config path` says
+    # which one is read; moving it is the user's call.
+    if not config.exists() and (home / CONFIG_FILE).is_file():
+        return HomePaths(home, home / CONFIG_FILE, legacy_config=True)
+    return HomePaths(home, config)
 
 
 @dataclass(frozen=True)
@@ -132,20 +148,8 @@ def default_document() -> dict:
     }
 
 
-COMMENTED_HEADER = """\
-# dlwatch configuration. Every key is shown at its default; see examples/config.toml in the
-# dlwatch sources for each key explained. Secrets never go here: they live in the OS keyring.
-#
-# Remote path mappings translate the paths a client reports into paths on this machine:
-#   [[path_mappings]]
-#   remote = "/downloads"          # as the client sees it
-#   local = "/mnt/nas/downloads"   # as this machine sees it
-#   client = "seedbox"             # optional: only for this client
-"""
-
-
-def load_settings(home: Path) -> Settings:
-    path = home / CONFIG_FILE
+def load_settings(paths: HomePaths) -> Settings:
+    path, home = paths.config, paths.home
     if home.exists() and not home.is_dir():
         raise ConfigError(f"the dlwatch home {home} is a file, not a folder (see --home and $DLWATCH_HOME)")
     if not path.exists():
@@ -215,16 +219,53 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
     )
 
 
-def init_config(home: Path, *, force: bool = False) -> Path:
-    import tomli_w
+def example_text() -> str:
+    """The fully commented config.toml shipped with dlwatch (every key at its default)."""
+    from importlib.resources import files
 
-    path = home / CONFIG_FILE
+    return files("dlwatch").joinpath("config.example.toml").read_text(encoding="utf-8")
+
+
+def init_config(path: Path, *, force: bool = False) -> Path:
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists (use --force to overwrite it)")
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Owner only: it names the commands dlwatch runs for you.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(COMMENTED_HEADER + "\n" + tomli_w.dumps(default_document()))
-    os.chmod(path, 0o600)
+    write_private(path, example_text())
     return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace the file in one step, owner-only (it names commands dlwatch runs for you): a reader
+    never sees half a file, and a crash leaves the old one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def add_path_mappings(path: Path, mappings: list[PathMapping]) -> tuple[list[PathMapping], list[PathMapping]]:
+    """Append the mappings config.toml lacks as [[path_mappings]] tables, keeping every comment of
+    the file; (added, already present)."""
+    import fcntl
+
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two imports at once must not each drop the other's
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        present = set(parse_settings(tomllib.loads(text), path).path_mappings) if text else set()
+        added = [m for m in dict.fromkeys(mappings) if m not in present]
+        if added:
+            # Written as [[path_mappings]] headers, never as `path_mappings = [...]`, which would land
+            # inside whatever table ends the file.
+            block = "\n".join(
+                "[[path_mappings]]\n"
+                + tomli_w.dumps({"remote": m.remote, "local": m.local, **({"client": m.client} if m.client else {})})
+                for m in added
+            )
+            write_private(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block)
+    return added, [m for m in mappings if m in present]

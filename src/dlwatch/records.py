@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .eventlog import Event
+    from .importing import ImportReport
+    from .models import ClientConfig
     from .outbox import HookRun
     from .store import Attempt, Store
 
@@ -100,4 +102,45 @@ def hook_run_record(run: HookRun) -> dict[str, Any]:
         "output_tail": run.output,
         "next_try_at": run.next_try_iso if run.state == "pending" else None,
         "finished_at": run.finished_at,
+    }
+
+
+def client_record(client: ClientConfig) -> dict[str, Any]:
+    """A configured client (`client list|show|add|edit --json`, import reports): its settings, how
+    dlwatch reaches it, and where its secret comes from (never the secret)."""
+    from dataclasses import asdict
+
+    from . import clients as core
+    from . import secrets as keyring_secrets
+
+    data = asdict(client)
+    data["address"] = client_address(client)
+    data["secret"] = keyring_secrets.secret_source(client.id, client.name, core.secret_kind(client))
+    return data
+
+
+def client_address(client: ClientConfig) -> str:
+    """How dlwatch reaches the client: http(s)://…, or scgi://… and a socket path for rTorrent."""
+    from . import clients as core
+    from . import registry
+
+    return registry.adapter_class(client.type).address(core.connection_for(client, None, timeout=1.0))
+
+
+def import_report_record(report: ImportReport) -> dict[str, Any]:
+    """`client import --json`: what was (or, with --dry-run, would be) written."""
+    created = set(report.created)
+    return {
+        "source": report.source,
+        "dry_run": report.dry_run,
+        "created": report.created,
+        "updated": report.updated,
+        "clients": [{"action": "add" if c.name in created else "update", **client_record(c)} for c in report.clients],
+        "path_mappings": [
+            {"action": action, "remote": m.remote, "local": m.local, "client": m.client}
+            for action, mappings in (("add", report.path_mappings), ("present", report.path_mappings_present))
+            for m in mappings
+        ],
+        "unsupported": [{"name": name, "why": why} for name, why in report.unsupported],
+        "needs_secret": report.needs_secret,
     }

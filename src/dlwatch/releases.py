@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from . import clients as client_core
 from . import eventlog
 from . import secrets as keyring_secrets
 from .config import Settings
-from .errors import ConfigError, KeyringUnavailable, UsageError
-from .models import ClientConfig, DownloadStatus, Secret
-from .prowlarr import Prowlarr, Release, RemoteClient, with_api_key
+from .errors import ConfigError, UsageError
+from .models import DownloadStatus, Secret
+from .prowlarr import Prowlarr, Release, with_api_key
 from .sending import SendResult, send
 from .sources import load_source
 from .store import Attempt, Store, now_iso
@@ -58,73 +54,6 @@ def set_prowlarr(store: Store, url: str, api_key: Secret | None, *, test: bool, 
         keyring_secrets.set_secret(_account(store), PROWLARR, keyring_secrets.API_KEY, api_key)
     store.set_prowlarr_url(url.rstrip("/"))
     return version
-
-
-# -- importing Prowlarr's download clients -------------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unsupported: list[tuple[str, str]] = field(default_factory=list)  # (name, implementation)
-    needs_secret: list[str] = field(default_factory=list)
-
-
-def import_clients(
-    store: Store,
-    remote: list[RemoteClient],
-    ask_secret: Callable[[RemoteClient, str], Secret | None],
-    *,
-    dry_run: bool = False,
-) -> ImportReport:
-    """Create or update a dlwatch client for each supported Prowlarr client, matched by name.
-
-    Prowlarr never returns secrets, so `ask_secret(remote, kind)` supplies one (or None)."""
-    report = ImportReport()
-    for r in remote:
-        if r.type_name is None:
-            report.unsupported.append((r.name, r.implementation))
-            continue
-        existing = store.find_client(r.name)
-        if existing and existing.type != r.type_name:
-            report.unsupported.append((r.name, f"{r.implementation}, but dlwatch has {r.name} as {existing.type}"))
-            continue
-        config = client_core.new_client(
-            name=r.name,
-            type_name=r.type_name,
-            host=r.host,
-            port=r.port,
-            use_ssl=r.use_ssl,
-            url_base=r.url_base,
-            username=r.username,
-            category=r.category,
-            priority=r.priority,
-            enabled=r.enabled,
-        )
-        if existing:
-            config.id, config.created_at = existing.id, existing.created_at
-            config.tls_verify, config.ca_bundle = existing.tls_verify, existing.ca_bundle
-        kind = client_core.secret_kind(config)
-        secret = ask_secret(r, kind) if r.secret_masked and not dry_run else None
-        if not dry_run:
-            if secret:
-                keyring_secrets.set_secret(config.id, config.name, kind, secret)
-            if existing:
-                store.update_client(config)
-            else:
-                store.insert_client(config)
-        (report.updated if existing else report.created).append(r.name)
-        if r.secret_masked and not secret and not _has_secret(config, kind):
-            report.needs_secret.append(r.name)
-    return report
-
-
-def _has_secret(client: ClientConfig, kind: str) -> bool:
-    try:
-        return keyring_secrets.get_secret(client.id, client.name, kind) is not None
-    except KeyringUnavailable:
-        return False
 
 
 # -- search and send -----------------------------------------------------------------------------

@@ -65,20 +65,22 @@ def test_commands_before_set_say_how_to_set_it(cli):
     assert result.exit_code == 1 and "dlwatch prowlarr set --url URL" in result.stderr
 
 
-def test_import_maps_fields_asks_for_masked_secrets_and_skips_unsupported(cli, connected, httpx_mock, memory_keyring):
+def test_import_maps_fields_and_asks_for_masked_secrets(cli, connected, httpx_mock, memory_keyring):
     reply(httpx_mock, "/api/v1/downloadclient", "downloadclient.json", is_reusable=True)
     dry = cli("client", "import", "--from-prowlarr", "--dry-run")
     assert dry.exit_code == 0
-    assert "would add SABnzbd" in dry.stdout and "skipped Deluge: Deluge is not supported" in dry.stdout
+    assert "would add SABnzbd (sabnzbd at http://sabnzbd:8080/sabnzbd)" in dry.stdout
+    assert "would add Deluge (deluge at http://localhost:8112)" in dry.stdout
     assert json.loads(cli("client", "list", "--json").stdout) == []
 
     result = cli(
         "client", "import", "--from-prowlarr", "--secrets-stdin", input="NZBGet=nzb-pass\nqBittorrent=qb-pass\n"
     )
     assert result.exit_code == 0, result.output
-    assert "still without a secret" in result.stderr and "SABnzbd" in result.stderr
+    assert "still without a secret" in result.stderr
+    assert "SABnzbd (`dlwatch client edit SABnzbd --api-key-stdin`)" in result.stderr
     clients = {c["name"]: c for c in json.loads(cli("client", "list", "--json").stdout)}
-    assert set(clients) == {"SABnzbd", "NZBGet", "qBittorrent", "Transmission"}
+    assert set(clients) == {"SABnzbd", "NZBGet", "qBittorrent", "Transmission", "Deluge"}
     qb = clients["qBittorrent"]
     assert (qb["type"], qb["host"], qb["port"], qb["use_ssl"], qb["username"], qb["category"]) == (
         "qbittorrent",
@@ -98,8 +100,8 @@ def test_import_maps_fields_asks_for_masked_secrets_and_skips_unsupported(cli, c
     again = cli("client", "import", "--from-prowlarr", "--json", input="")
     report = json.loads(again.stdout)
     assert report["created"] == [] and set(report["updated"]) == set(clients)
-    assert report["unsupported"] == [{"name": "Deluge", "implementation": "Deluge"}]
-    assert len(json.loads(cli("client", "list", "--json").stdout)) == 4
+    assert report["unsupported"] == []
+    assert len(json.loads(cli("client", "list", "--json").stdout)) == 5
 
 
 def test_search_shows_numbered_results(cli, connected, httpx_mock, dlwatch_home):

@@ -91,20 +91,36 @@ def root(
     home: Path | None = typer.Option(
         None,
         "--home",
-        help="dlwatch home holding config.toml and dlwatch.db [default: $DLWATCH_HOME, else the user data dir].",
+        help=(
+            "A dlwatch home holding both config.toml and dlwatch.db [default: $DLWATCH_HOME, else dlwatch.db "
+            "in the user data dir and config.toml in the user config dir, $XDG_CONFIG_HOME/dlwatch]."
+        ),
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and HTTP details on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    context = AppContext(home=resolve_home(home), debug=debug)
+    context = AppContext(paths=resolve_home(home), debug=debug)
     ctx.obj = context
     ctx.call_on_close(context.close)
 
 
 def _register() -> None:
-    from . import actions_cmd, client, config_cmd, downloads, hooks_cmd, prowlarr_cmd, push_cmd, serve_cmd, watch
+    from . import (
+        actions_cmd,
+        client,
+        config_cmd,
+        downloads,
+        hooks_cmd,
+        import_cmd,
+        prowlarr_cmd,
+        push_cmd,
+        serve_cmd,
+        watch,
+    )
 
     client.app.command("push")(push_cmd.push)
+    client.app.command("import")(import_cmd.import_cmd)
+    client.app.command("export")(import_cmd.export_cmd)
 
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 
 import typer
 
@@ -11,6 +10,7 @@ from .. import registry
 from .. import secrets as keyring_secrets
 from ..errors import UsageError
 from ..models import ClientConfig, ClientVersion, Secret
+from ..records import client_address, client_record
 from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
@@ -37,19 +37,6 @@ def _secret_options(
         value = typer.prompt(f"{label} (input hidden)", hide_input=True, default="", show_default=False)
         return Secret(value) if value else None
     return None
-
-
-def _client_dict(client: ClientConfig) -> dict:
-    data = asdict(client)
-    data["address"] = _address(client)  # how dlwatch reaches it: http(s)://, or scgi:// for rTorrent
-    data["secret"] = _secret_source(client)
-    return data
-
-
-def _secret_source(client: ClientConfig) -> str:
-    from .. import clients as core
-
-    return keyring_secrets.secret_source(client.id, client.name, core.secret_kind(client))
 
 
 def _report_version(client: ClientConfig, version: ClientVersion | None, verb: str) -> None:
@@ -117,7 +104,7 @@ def add_cmd(
     secret = _secret_options(type_name, api_key_stdin, password_stdin, username, prompt=True)
     version = core.add_client(context.store, client, secret, test=not no_test, timeout=context.settings.request_timeout)
     if as_json:
-        data = _client_dict(client)
+        data = client_record(client)
         data["version"] = version.version if version else None
         print_json(data)
     else:
@@ -129,7 +116,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     """List the configured clients, preferred first."""
     clients = app_context(ctx).store.list_clients()
     if as_json:
-        print_json([_client_dict(c) for c in clients])
+        print_json([client_record(c) for c in clients])
         return
     if not clients:
         echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
@@ -137,16 +124,10 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     print_rows(
         ["name", "type", "address", "category", "priority", "enabled"],
         [
-            [c.name, c.type, _address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no"]
+            [c.name, c.type, client_address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no"]
             for c in clients
         ],
     )
-
-
-def _address(c: ClientConfig) -> str:
-    from .. import clients as core
-
-    return registry.adapter_class(c.type).address(core.connection_for(c, None, timeout=1.0))
 
 
 @app.command("show")
@@ -157,7 +138,7 @@ def show_cmd(
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
     client = app_context(ctx).store.get_client(name)
-    data = _client_dict(client)
+    data = client_record(client)
     if as_json:
         print_json(data)
         return
@@ -227,7 +208,7 @@ def edit_cmd(
         context.store, name, changes, secret, test=not no_test, timeout=context.settings.request_timeout
     )
     if as_json:
-        print_json(_client_dict(updated))
+        print_json(client_record(updated))
     else:
         _report_version(updated, version, "updated")
 
@@ -282,29 +263,6 @@ def test_cmd(
         )
     if not all(r.ok for r in results):
         raise typer.Exit(1)
-
-
-@app.command("import")
-def import_cmd(
-    ctx: typer.Context,
-    from_prowlarr: bool = typer.Option(
-        False, "--from-prowlarr", help="Import the download clients set up in Prowlarr."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be added or updated; change nothing."),
-    secrets_stdin: bool = typer.Option(
-        False, "--secrets-stdin", help="Read secrets from standard input, one `NAME=SECRET` line per client."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Import download clients from Prowlarr. Running it again updates them instead of adding twice.
-
-    Prowlarr never returns passwords or API keys: dlwatch asks for each at a hidden prompt, reads them
-    with --secrets-stdin, or imports without and names the clients that still need one."""
-    if not from_prowlarr:
-        raise UsageError("say where to import from: --from-prowlarr")
-    from .prowlarr_cmd import import_from_prowlarr
-
-    import_from_prowlarr(ctx, dry_run, secrets_stdin, as_json)
 
 
 @app.command("types")

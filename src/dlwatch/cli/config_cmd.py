@@ -6,17 +6,28 @@ from dataclasses import asdict
 
 import typer
 
-from ..config import CONFIG_FILE, DB_FILE, init_config
+from ..config import DB_FILE, init_config
 from .context import app_context, echo, print_json
 
 app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_args_is_help=True)
 
 
 @app.command("path")
-def path_cmd(ctx: typer.Context) -> None:
-    """Print the dlwatch home, config file and database paths."""
-    home = app_context(ctx).home
-    echo(f"home:     {home}\nconfig:   {home / CONFIG_FILE}\ndatabase: {home / DB_FILE}")
+def path_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print where dlwatch keeps its database and reads config.toml."""
+    context = app_context(ctx)
+    data = {
+        "home": str(context.home),
+        "config": str(context.config_file),
+        "config_exists": context.config_file.exists(),
+        "database": str(context.home / DB_FILE),
+    }
+    if as_json:
+        print_json(data)
+        return
+    note = " (read in place where an older dlwatch wrote it)" if context.paths.legacy_config else ""
+    missing = "" if data["config_exists"] else " (none yet: defaults apply; `dlwatch config init` writes one)"
+    echo(f"home:     {data['home']}\nconfig:   {data['config']}{note}{missing}\ndatabase: {data['database']}")
 
 
 @app.command("show")
@@ -43,7 +54,11 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
 def init_cmd(
     ctx: typer.Context,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config.toml."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Write config.toml with every key at its default."""
-    path = init_config(app_context(ctx).home, force=force)
-    echo(f"wrote {path}")
+    """Write config.toml: every key at its default, each explained in a comment."""
+    path = init_config(app_context(ctx).config_file, force=force)
+    if as_json:
+        print_json({"config": str(path), "written": True})
+    else:
+        echo(f"wrote {path}")

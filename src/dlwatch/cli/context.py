@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..config import DB_FILE, Settings, load_settings
+from ..config import DB_FILE, HomePaths, Settings, load_settings
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -20,15 +20,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppContext:
-    home: Path
+    paths: HomePaths
     debug: bool = False
     _settings: Settings | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 
     @property
+    def home(self) -> Path:
+        return self.paths.home
+
+    @property
+    def config_file(self) -> Path:
+        return self.paths.config
+
+    @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.home)
+            self._settings = load_settings(self.paths)
         return self._settings
 
     @property

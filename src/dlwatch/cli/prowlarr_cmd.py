@@ -62,58 +62,6 @@ def test_cmd(ctx: typer.Context) -> None:
         echo(f"ok Prowlarr {prowlarr.version()} at {prowlarr.url}")
 
 
-def import_from_prowlarr(ctx: typer.Context, dry_run: bool, secrets_stdin: bool, as_json: bool) -> None:
-    from ..releases import import_clients, open_prowlarr
-
-    context = app_context(ctx)
-    with open_prowlarr(context.store, context.settings) as prowlarr:
-        remote = prowlarr.download_clients()
-    given: dict[str, str] = {}
-    if secrets_stdin:
-        for line in sys.stdin.read().splitlines():
-            name, sep, value = line.partition("=")
-            if sep and value:
-                given[name.strip()] = value
-    interactive = sys.stdin.isatty() and not secrets_stdin and not as_json
-
-    def ask_secret(r, kind: str) -> Secret | None:
-        label = "API key" if kind == "api_key" else "password"
-        if r.name in given:
-            return Secret(given[r.name])
-        if interactive:
-            value = typer.prompt(
-                f"{label} for {r.name} (hidden; empty to skip)", hide_input=True, default="", show_default=False
-            )
-            return Secret(value) if value else None
-        return None
-
-    report = import_clients(context.store, remote, ask_secret, dry_run=dry_run)
-    if as_json:
-        print_json(
-            {
-                **report.__dict__,
-                "unsupported": [{"name": n, "implementation": i} for n, i in report.unsupported],
-                "dry_run": dry_run,
-            }
-        )
-        return
-    verb = "would " if dry_run else ""
-    for name in report.created:
-        echo(f"{verb}add {name}")
-    for name in report.updated:
-        echo(f"{verb}update {name}")
-    for name, implementation in report.unsupported:
-        echo(f"skipped {name}: {implementation} is not supported")
-    if report.needs_secret:
-        warn(
-            "still without a secret (Prowlarr never reveals them): "
-            + ", ".join(report.needs_secret)
-            + "; set each with `dlwatch client edit NAME --password-stdin` (or --api-key-stdin)"
-        )
-    if not dry_run and (report.created or report.updated):
-        echo("now run `dlwatch client test` to check them")
-
-
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="What to look for (Prowlarr tokens such as {ImdbId:tt0133093} work too)."),

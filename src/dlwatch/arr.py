@@ -1,0 +1,38 @@
+"""Sonarr's and Radarr's API v3, the parts dlwatch reads: their download clients and remote path
+mappings (shared/docs/sonarr-radarr.md). Both apps share one code base and these routes."""
+
+from __future__ import annotations
+
+from .errors import UnexpectedResponse
+from .models import Secret
+from .servarr import RemotePathMapping, ServarrApi, remote_path_mapping
+
+APPS = {"sonarr": "Sonarr", "radarr": "Radarr"}
+
+
+class ArrApp(ServarrApi):
+    api_prefix = "/api/v3"
+
+    def __init__(self, app: str, url: str, api_key: Secret | None, timeout: float = 30.0) -> None:
+        self.app_name = APPS[app]
+        super().__init__(url, api_key, timeout)
+
+    def __enter__(self) -> ArrApp:
+        return self
+
+    def check(self) -> str:
+        """The version, after making sure the app at this address is the one the user named."""
+        status = self.status()
+        named = str(status.get("appName") or self.app_name)
+        if named.lower() in APPS and named.lower() != self.app_name.lower():
+            raise UnexpectedResponse(f"{self.url} is {named}, not {self.app_name}: use --from-{named.lower()}")
+        return str(status["version"])
+
+    def path_mappings(self) -> list[RemotePathMapping]:
+        body = self._request("GET", f"{self.api_prefix}/remotepathmapping")
+        try:
+            return [remote_path_mapping(resource) for resource in body]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UnexpectedResponse(
+                f"{self.app_name}'s remote path mappings came in an unexpected shape ({exc})"
+            ) from exc
