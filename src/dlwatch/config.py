@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .models import DownloadStatus
 
 HOME_ENV = "DLWATCH_HOME"
 CONFIG_FILE = "config.toml"
@@ -62,13 +66,26 @@ class PathMapping:
 
 
 @dataclass(frozen=True)
+class NotifyTarget:
+    """An apprise target (`dlwatch notify add`): the statuses it is told about. Its URL holds
+    tokens, so it is in the keyring, never here."""
+
+    name: str
+    on: tuple[str, ...] = ("completed", "failed")
+
+
+@dataclass(frozen=True)
 class Hooks:
+    """What runs when a download's status changes: the user's commands and the notification
+    targets, delivered through one outbox with the same timeout and retries."""
+
     on_complete: str = ""
     on_failed: str = ""
     on_change: str = ""
     timeout: float = 60.0
     retries: int = 3  # after a failed run; then the run stays failed (see `dlwatch hooks --failed`)
     retry_delay: float = 30.0  # seconds before the first retry; doubled for each one after
+    notify: tuple[NotifyTarget, ...] = ()  # from config.toml's [notify.NAME] tables
 
 
 @dataclass(frozen=True)
@@ -166,7 +183,7 @@ def load_settings(paths: HomePaths) -> Settings:
 
 
 def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
-    for section in ("poll", "http", "hooks"):
+    for section in ("poll", "http", "hooks", "notify"):
         if not isinstance(doc.get(section, {}), dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys, not {doc[section]!r}")
     if not isinstance(doc.get("path_mappings", []), list):
@@ -185,6 +202,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         return value
 
     hooks_doc = doc.get("hooks", {})
+    targets = _notify_targets(doc.get("notify", {}), path)
     for key in ("on_complete", "on_failed", "on_change"):
         if not isinstance(hooks_doc.get(key, ""), str):
             raise ConfigError(f"{path}: [hooks] {key} must be a command string")
@@ -215,6 +233,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
             timeout=number("hooks", "timeout", DEFAULTS.hooks.timeout),
             retries=count("hooks", "retries", DEFAULTS.hooks.retries),
             retry_delay=number("hooks", "retry_delay", DEFAULTS.hooks.retry_delay),
+            notify=targets,
         ),
     )
 
@@ -224,6 +243,67 @@ def example_text() -> str:
     from importlib.resources import files
 
     return files("dlwatch").joinpath("config.example.toml").read_text(encoding="utf-8")
+
+
+NOTIFY_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# "any" is every change; `sending` is never an event's status.
+NOTIFY_STATUSES = frozenset({"any"} | {str(s) for s in DownloadStatus} - {"sending"})
+
+
+def _notify_targets(section: object, path: Path | str) -> tuple[NotifyTarget, ...]:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: notify must hold [notify.NAME] tables")
+    targets = []
+    for name, table in section.items():
+        if not NOTIFY_NAME.fullmatch(name) or not isinstance(table, dict):
+            raise ConfigError(f"{path}: [notify.{name}] must be a table named with letters, digits, - or _")
+        on = table.get("on", list(NotifyTarget.on))
+        if not isinstance(on, list) or not on or not all(isinstance(s, str) and s in NOTIFY_STATUSES for s in on):
+            known = ", ".join(sorted(NOTIFY_STATUSES))
+            raise ConfigError(f"{path}: [notify.{name}] on must be a list of statuses ({known}), not {on!r}")
+        targets.append(NotifyTarget(name, tuple(on)))
+    return tuple(targets)
+
+
+def add_notify_target(path: Path, target: NotifyTarget) -> bool:
+    """Append a [notify.NAME] table unless config.toml has one; True if it was added."""
+    import tomli_w
+
+    with _locked(path):
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if any(t.name == target.name for t in parse_settings(tomllib.loads(text), path).hooks.notify):
+            return False
+        block = f"[notify.{target.name}]\n" + tomli_w.dumps({"on": list(target.on)})
+        write_private(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block)
+    return True
+
+
+def remove_notify_target(path: Path, name: str) -> bool:
+    """Take the [notify.NAME] table (to the next table) out of config.toml; True if there was one."""
+    with _locked(path):
+        if not path.exists():
+            return False
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        header = re.compile(rf"^\s*\[\s*notify\s*\.\s*(?:{name}|\"{name}\"|'{name}')\s*\]\s*(#.*)?$")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+        if start is None:
+            return False
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+        kept = "".join(lines[:start] + lines[end:])
+        parse_settings(tomllib.loads(kept), path)  # never leave a file that no longer parses
+        write_private(path, kept)
+    return True
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer of config.toml at a time, so two commands at once cannot drop each other's edit."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def init_config(path: Path, *, force: bool = False) -> Path:
@@ -249,13 +329,9 @@ def write_private(path: Path, text: str) -> None:
 def add_path_mappings(path: Path, mappings: list[PathMapping]) -> tuple[list[PathMapping], list[PathMapping]]:
     """Append the mappings config.toml lacks as [[path_mappings]] tables, keeping every comment of
     the file; (added, already present)."""
-    import fcntl
-
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two imports at once must not each drop the other's
+    with _locked(path):
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         present = set(parse_settings(tomllib.loads(text), path).path_mappings) if text else set()
         added = [m for m in dict.fromkeys(mappings) if m not in present]

@@ -1,5 +1,6 @@
-"""Running one of the user's hook commands: which hooks a status triggers, the environment a hook
-gets, and a run bounded by its timeout. When and how often a hook runs is the outbox's job."""
+"""Running one of the user's hook commands: which hooks (and notification targets) a status
+triggers, the environment a hook gets, and a run bounded by its timeout. When and how often a hook
+runs is the outbox's job."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ class HookOutcome:
     detail: str = ""
 
 
+NOTIFY_PREFIX = "notify:"  # an outbox row for hook `notify:NAME` is a notification to target NAME
+
+
 def hooks_for(hooks: Hooks, status: DownloadStatus) -> list[tuple[str, str]]:
+    """The outbox rows (hook, command) a status change queues. For a notification target the
+    command is the target's name, never its URL (that stays in the keyring)."""
     chosen = []
     if status is DownloadStatus.COMPLETED and hooks.on_complete:
         chosen.append(("on_complete", hooks.on_complete))
@@ -36,6 +42,7 @@ def hooks_for(hooks: Hooks, status: DownloadStatus) -> list[tuple[str, str]]:
         chosen.append(("on_failed", hooks.on_failed))
     if hooks.on_change:
         chosen.append(("on_change", hooks.on_change))
+    chosen += [(NOTIFY_PREFIX + t.name, t.name) for t in hooks.notify if "any" in t.on or str(status) in t.on]
     return chosen
 
 

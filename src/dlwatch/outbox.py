@@ -1,5 +1,5 @@
-"""The hook outbox: one row per (event, hook), delivered at least once by whichever dlwatch process
-gets to it.
+"""The hook outbox: one row per (event, hook or notification target), delivered at least once by
+whichever dlwatch process gets to it.
 
 A row is queued in the same transaction as its event (`enqueue`), so a recorded transition can never
 lose its hooks. A deliverer claims rows with a lease (pending → running), runs them, and marks each
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import NotFoundError, UsageError
-from .hooks import HookOutcome, run_command
+from .hooks import NOTIFY_PREFIX, HookOutcome, run_command
 from .store import Store, now_iso
 
 if TYPE_CHECKING:
@@ -149,15 +149,21 @@ def deliver_due(store: Store, settings: Settings, *, only: int | None = None) ->
     home = str(store.path.parent)
     while runs := claim(store, settings, PARALLEL, only):
         with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-            outcomes = list(
-                pool.map(lambda r: run_command(r.command, r.record or {}, home, settings.hooks.timeout), runs)
-            )
+            outcomes = list(pool.map(lambda r: _run(r, home, settings.hooks.timeout), runs))
         for run, outcome in zip(runs, outcomes, strict=True):
             finish(store, settings, run, outcome)
         delivered += [get(store, run.id) for run in runs]
         if only is not None:
             break
     return delivered
+
+
+def _run(run: HookRun, home: str, timeout: float) -> HookOutcome:
+    if run.hook.startswith(NOTIFY_PREFIX):
+        from .notify import deliver
+
+        return deliver(run.command, run.record or {})
+    return run_command(run.command, run.record or {}, home, timeout)
 
 
 def get(store: Store, run_id: int) -> HookRun:

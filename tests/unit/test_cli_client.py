@@ -268,3 +268,25 @@ def test_client_list_piped_is_one_tab_separated_line_per_client_uncut(cli):
         ["nas qbit", "qbittorrent", f"http://{long_host}:8080", "-", "0", "yes"],
         ["tr", "transmission", "http://127.0.0.1:9091/transmission", "-", "0", "no"],
     ]
+
+
+def test_without_a_home_config_is_in_the_config_dir_and_an_old_one_is_read_in_place(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("DLWATCH_HOME", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    old = tmp_path / "data" / "dlwatch" / "config.toml"
+    old.parent.mkdir(parents=True)
+    old.write_text("[poll]\ninterval = 77\n")
+    paths = json.loads(cli("config", "path", "--json").stdout)
+    assert paths["config"] == str(old) and paths["database"] == str(tmp_path / "data" / "dlwatch" / "dlwatch.db")
+    assert "read in place" in cli("config", "path").stdout
+    assert json.loads(cli("config", "show", "--json").stdout)["poll_interval"] == 77
+
+    old.unlink()
+    new = tmp_path / "cfg" / "dlwatch" / "config.toml"
+    assert json.loads(cli("config", "path", "--json").stdout)["config"] == str(new)
+    assert cli("config", "init").exit_code == 0
+    from dlwatch.config import example_text
+
+    assert new.read_text() == example_text() and "# Seconds between polls" in new.read_text()
+    assert oct(new.stat().st_mode & 0o777) == "0o600"

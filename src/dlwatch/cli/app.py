@@ -112,6 +112,7 @@ def _register() -> None:
         downloads,
         hooks_cmd,
         import_cmd,
+        notify_cmd,
         prowlarr_cmd,
         push_cmd,
         serve_cmd,
@@ -124,6 +125,7 @@ def _register() -> None:
 
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")
+    app.add_typer(notify_cmd.app, name="notify")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(prowlarr_cmd.app, name="prowlarr")
     app.command()(prowlarr_cmd.search)
