@@ -59,7 +59,7 @@ def _act_on_one(store: Store, settings: Settings, attempt_id: int, action: Actio
                 getattr(adapter, action)(attempt.client_download_id or "")
     except DlwatchError as exc:
         if isinstance(exc, ClientError):
-            exc.for_client(client.name)
+            exc.for_client(client)
         return ActionResult(attempt_id, action, False, str(exc), attempt, client.name)
     after = copy.copy(attempt)
     after.status = _AFTER[action]

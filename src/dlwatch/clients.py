@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from . import secrets as keyring_secrets
-from .errors import ClientError, DlwatchError, KeyringUnavailable, UsageError
+from .errors import AuthRejected, ClientError, DlwatchError, KeyringUnavailable, Refused, UsageError
 from .models import ClientConfig, ClientVersion, Connection, Protocol, Secret
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> Client
         try:
             return adapter.version()
         except ClientError as exc:
-            exc.for_client(client.name)
+            exc.for_client(client)
             raise
 
 
@@ -156,8 +156,12 @@ def add_client(
 ) -> ClientVersion | None:
     """Test (unless told not to), then store the secret and the client; nothing is saved on failure."""
     if store.find_client(client.name):
-        raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
-    version = probe(client, secret, timeout) if test else None
+        raise Refused(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+    try:
+        version = probe(client, secret, timeout) if test else None
+    except AuthRejected as exc:
+        exc.what_to_do = "nothing was saved: run `dlwatch client add` again with the right one ({option})"
+        raise
     kind = secret_kind(client)
     if secret:
         _store_secret(client, kind, secret)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import ClientConfig
+
 
 class DlwatchError(Exception):
     """An error the user can act on; its message says what to do."""
@@ -10,7 +15,14 @@ class DlwatchError(Exception):
 
 
 class UsageError(DlwatchError):
+    """What was typed cannot work: an option, an argument, a value out of range (exit 2)."""
+
     exit_code = 2
+
+
+class Refused(DlwatchError):
+    """Well typed, but the state of things does not allow it: already tracked, no such client
+    enabled, a file that is not a .torrent, a name taken (exit 1, as every runtime failure)."""
 
 
 class ConfigError(DlwatchError):
@@ -34,14 +46,27 @@ class ClientError(DlwatchError):
         super().__init__(message)
         self.message = message
         self.client = client
+        self.secret_option = "--password-stdin (or --api-key-stdin)"
 
-    def for_client(self, name: str) -> ClientError:
-        self.client = name
+    def for_client(self, client: str | ClientConfig) -> ClientError:
+        """Name the client in the message; given its settings, the hint names its secret's option."""
+        if isinstance(client, str):
+            self.client = client
+            return self
+        from .registry import adapter_class
+
+        self.client = client.name
+        kind = adapter_class(client.type).secret_kind
+        self.secret_option = "--api-key-stdin" if kind == "api_key" else "--password-stdin"
         return self
 
     def __str__(self) -> str:
+        import shlex
+
         prefix = f"{self.client}: " if self.client else ""
-        hint = self.what_to_do.format(name=self.client or "NAME")
+        hint = self.what_to_do.format(
+            name=shlex.quote(self.client) if self.client else "NAME", option=self.secret_option
+        )
         return f"{prefix}{self.message}" + (f"; {hint}" if hint else "")
 
 
@@ -54,7 +79,7 @@ class NotDelivered(CannotConnect):
 
 
 class AuthRejected(ClientError):
-    what_to_do = "fix it with `dlwatch client edit {name} --password-stdin` (or --api-key-stdin)"
+    what_to_do = "fix it with `dlwatch client edit {name} {option}`"
 
 
 class UnexpectedResponse(ClientError):
@@ -67,3 +92,14 @@ class ActionUnsupported(ClientError):
 
 class DownloadNotFound(ClientError):
     """The client does not know the download id asked for."""
+
+
+def cause_chain(exc: BaseException) -> list[str]:
+    """`--debug`: what lay under an error, one line per cause, innermost last."""
+    lines, seen = [], {id(exc)}
+    current = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"caused by {type(current).__module__}.{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+    return lines

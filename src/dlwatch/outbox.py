@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings
-from .errors import NotFoundError, UsageError
+from .errors import NotFoundError, Refused
 from .hooks import NOTIFY_PREFIX, HookOutcome, run_command
 from .store import Store, now_iso
 
@@ -194,7 +194,7 @@ def retry(store: Store, settings: Settings, run_id: int) -> HookRun:
     """Run a hook again now, once, with the command configured today for that hook (if still set)."""
     run = get(store, run_id)
     if run.state == "running":
-        raise UsageError(f"hook run {run_id} is running right now")
+        raise Refused(f"hook run {run_id} is running right now")
     command = getattr(settings.hooks, run.hook, "") or run.command
     with store.write() as conn:
         conn.execute(

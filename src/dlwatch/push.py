@@ -24,7 +24,7 @@ from . import registry
 from . import secrets as keyring_secrets
 from .clients import open_adapter
 from .config import Settings
-from .errors import ActionUnsupported, UsageError
+from .errors import ActionUnsupported, Refused, UsageError
 from .models import ClientConfig, PushSetting, Secret
 from .reports import PREFIXES, TOKEN_HEADER, TOKEN_KIND, last_report
 from .store import Store
@@ -73,7 +73,7 @@ def enable(
         state = _state(store, client)
         ours = state.get("program") if state else None
         if current.enabled and current.program and current.program not in (program, ours) and not replace:
-            raise UsageError(
+            raise Refused(
                 f"{client.name} already runs a program when a download ends ({current.program[:120]!r}): "
                 "dlwatch keeps it. Pass --replace to put dlwatch's in its place (--disable puts yours back)"
             )

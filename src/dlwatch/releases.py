@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import eventlog
 from . import secrets as keyring_secrets
 from .config import Settings
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, Refused, UsageError
 from .models import DownloadStatus, Secret
 from .prowlarr import Prowlarr, Release, with_api_key
 from .sending import SendResult, send
@@ -80,7 +80,7 @@ def send_release(
     release = Release.from_json(store.search_result(position))
     source = release.download_url or release.magnet_url
     if not source:
-        raise UsageError(f"search result {position} has no download link")
+        raise Refused(f"search result {position} has no download link")
     source = with_api_key(source, store.prowlarr_url() or "", prowlarr_key(store))
     payload = load_source(
         source,

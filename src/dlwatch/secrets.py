@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import sys
 
 from .errors import KeyringUnavailable
 from .models import Secret
@@ -15,8 +17,10 @@ PASSWORD = "password"
 PUSH_TOKEN = "push_token"  # what a client sends `dlwatch listen` with its reports
 
 NO_KEYRING_HINT = (
-    "no OS keyring is available; unlock or install one (e.g. gnome-keyring), "
-    "`pip install keyrings.alt` for a file-based keyring, or set {env}"
+    "no OS keyring is available; unlock or install one (e.g. gnome-keyring), set {env}, or use a "
+    "plaintext file keyring: `"
+    + shlex.quote(sys.executable)
+    + " -m pip install keyrings.alt` and PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring"
 )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from . import eventlog, push
 from .clients import open_adapter, protocol_of
 from .config import Hooks, Settings
-from .errors import CannotConnect, ClientError, DlwatchError, NotDelivered, NotFoundError, UsageError
+from .errors import CannotConnect, ClientError, DlwatchError, NotDelivered, NotFoundError, Refused, UsageError
 from .matching import find_by_title
 from .models import AddRequest, ClientConfig, DownloadItem, DownloadStatus, Protocol
 from .sources import Payload
@@ -34,11 +34,11 @@ def candidates(store: Store, protocol: Protocol, client_name: str | None) -> lis
     if client_name:
         client = store.get_client(client_name)
         if protocol_of(client) is not protocol:
-            raise UsageError(f"{client.name} is a {protocol_of(client)} client; this download is {protocol}")
+            raise Refused(f"{client.name} is a {protocol_of(client)} client; this download is {protocol}")
         return [client]
     chosen = [c for c in store.list_clients(enabled_only=True) if protocol_of(c) is protocol]
     if not chosen:
-        raise UsageError(f"no enabled {protocol} client (add one with `dlwatch client add`)")
+        raise Refused(f"no enabled {protocol} client (add one with `dlwatch client add`)")
     return chosen
 
 
@@ -123,20 +123,20 @@ def send(
                 download_id = adapter.add(request)
         except NotDelivered as exc:
             store.delete_attempt(sending.id)  # nothing reached this client: nothing to track there
-            skipped.append((client.name, str(exc.for_client(client.name))))
+            skipped.append((client.name, str(exc.for_client(client))))
             continue
         except CannotConnect as exc:  # it may have arrived: ask before sending it anywhere else
             found = _ask_whether_it_arrived(store, client, sending, settings)
             if found is None:
-                return SendResult(sending, client, skipped, unconfirmed=str(exc.for_client(client.name)))
+                return SendResult(sending, client, skipped, unconfirmed=str(exc.for_client(client)))
             if found is False:
                 store.delete_attempt(sending.id)
-                skipped.append((client.name, f"{exc.for_client(client.name)}, and it does not have the download"))
+                skipped.append((client.name, f"{exc.for_client(client)}, and it does not have the download"))
                 continue
             return SendResult(store.get_attempt(sending.id), client, skipped)
         except ClientError as exc:
             store.delete_attempt(sending.id)
-            exc.for_client(client.name)
+            exc.for_client(client)
             raise
         after = replace(
             sending,
@@ -156,10 +156,10 @@ def retry(store: Store, settings: Settings, attempt_id: int, *, client_name: str
     attempt records which one it retries."""
     old = store.get_attempt(attempt_id)
     if not old.status.is_final:
-        raise UsageError(f"attempt {old.id} is {old.status}, not finished: remove it first (`dlwatch remove {old.id}`)")
+        raise Refused(f"attempt {old.id} is {old.status}, not finished: remove it first (`dlwatch remove {old.id}`)")
     kept = store.payload(old.payload_sha256) if old.payload_sha256 else None
     if kept is None:
-        raise UsageError(f"attempt {old.id} was not sent by this dlwatch (tracked or grabbed): nothing to send again")
+        raise Refused(f"attempt {old.id} was not sent by this dlwatch (tracked or grabbed): nothing to send again")
     payload = _payload_from(kept)
     if client_name is None:
         client = store.client_by_id(old.client_id) if old.client_id else None
@@ -236,16 +236,16 @@ def adopt(
 
     known = already(lambda k: k.lower() == download_id.lower()) if download_id else None
     if known and known.status is not DownloadStatus.MISSING:
-        raise UsageError(f"already tracked as attempt {known.id}")
+        raise Refused(f"already tracked as attempt {known.id}")
     with open_adapter(client, settings.request_timeout) as adapter, adapter.work_within(settings.client_deadline):
         try:
             item = _find(adapter, download_id, title)
         except ClientError as exc:
-            exc.for_client(client.name)
+            exc.for_client(client)
             raise
     if existing := already(item.answers_to):
         if existing.status is not DownloadStatus.MISSING:
-            raise UsageError(f"already tracked as attempt {existing.id}")
+            raise Refused(f"already tracked as attempt {existing.id}")
         after = copy.copy(existing)
         apply_item(after, item, client.name, settings)
         change = eventlog.Change(existing, after, client.name, client.type, "taken up again with `dlwatch track`")
@@ -276,12 +276,16 @@ def _find(adapter, download_id: str | None, title: str | None) -> DownloadItem:
         if item is None:
             raise NotFoundError(f"{adapter.display_name} has no download with id {download_id}")
         return item
-    matches = find_by_title(title or "", adapter.list_downloads())
+    listed = adapter.list_downloads()
+    ids = {i.client_download_id for i in listed}
+    # A Usenet job that already ended is in the history, not the queue.
+    listed += [i for i in adapter.list_recent_finished() if i.client_download_id not in ids]
+    matches = find_by_title(title or "", listed)
     if not matches:
         raise NotFoundError(f"{adapter.display_name} has no download titled {title!r}")
     if len(matches) > 1:
         ids = ", ".join(m.client_download_id for m in matches)
-        raise UsageError(f"{len(matches)} downloads match {title!r} ({ids}); use --id")
+        raise Refused(f"{len(matches)} downloads match {title!r} ({ids}); use --id")
     return matches[0]
 
 

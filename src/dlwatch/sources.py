@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from .errors import DlwatchError, UsageError
+from .errors import DlwatchError, Refused, UsageError
 
 if TYPE_CHECKING:
     import httpx
@@ -55,9 +55,9 @@ def load_source(
         try:
             info = parse_magnet(source)
         except TorrentError as exc:
-            raise UsageError(str(exc)) from exc
+            raise Refused(str(exc)) from exc
         if protocol is Protocol.USENET:
-            raise UsageError("a magnet link is a torrent; it cannot go to a Usenet client")
+            raise Refused("a magnet link is a torrent; it cannot go to a Usenet client")
         title = info.name or info.infohash_v1 or info.infohash_v2 or "magnet"
         return Payload(
             Protocol.TORRENT, title, magnet=source, infohash_v1=info.infohash_v1, infohash_v2=info.infohash_v2
@@ -72,10 +72,10 @@ def load_source(
         raise UsageError(f"{source}: no such file, and not an http(s) URL or magnet link")
     try:
         if path.stat().st_size > max_bytes:
-            raise UsageError(f"{source} is {path.stat().st_size} bytes: too large for a .torrent or .nzb")
+            raise Refused(f"{source} is {path.stat().st_size} bytes: too large for a .torrent or .nzb")
         content = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror}") from exc
+        raise Refused(f"cannot read {source}: {exc.strerror}") from exc
     return _from_content(content, path.name, "", protocol, origin=source)
 
 
@@ -85,13 +85,13 @@ def _from_content(
     detected = detect_protocol(content, filename=filename, content_type=content_type)
     chosen = protocol or detected
     if chosen is None:
-        raise UsageError(f"{origin}: neither a .torrent nor an .nzb; say which with --protocol")
+        raise Refused(f"{origin}: neither a .torrent nor an .nzb; say which with --protocol")
     stem = re.sub(r"\.(nzb|torrent)$", "", filename, flags=re.IGNORECASE) or "download"
     if chosen is Protocol.TORRENT:
         try:
             info = parse_torrent(content)
         except TorrentError as exc:
-            raise UsageError(f"{origin}: {exc}") from exc
+            raise Refused(f"{origin}: {exc}") from exc
         return Payload(
             Protocol.TORRENT,
             info.name or stem,
@@ -101,7 +101,7 @@ def _from_content(
             infohash_v2=info.infohash_v2,
         )
     if b"<nzb" not in content[:65536]:
-        raise UsageError(f"{origin}: not an NZB file (no <nzb> element)")
+        raise Refused(f"{origin}: not an NZB file (no <nzb> element)")
     return Payload(
         Protocol.USENET, stem, content=content, filename=filename if filename.endswith(".nzb") else f"{stem}.nzb"
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import schema_names
 from .attempt import Attempt, iso_ago, now_iso, seconds_since
-from .errors import DlwatchError, NotFoundError, UsageError
+from .errors import DlwatchError, NotFoundError, Refused, UsageError
 from .models import ClientConfig, DownloadStatus
 
 # Attempt and the time helpers live in attempt.py; most modules reach them through the store.
@@ -163,7 +163,7 @@ class Store:
     def insert_client(self, client: ClientConfig) -> ClientConfig:
         with self.write():
             if self.find_client(client.name):
-                raise UsageError(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+                raise Refused(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
             self._refuse_same_slug(client)
             stamp = now_iso()
             client.id = client.id or str(uuid.uuid4())
@@ -176,7 +176,7 @@ class Store:
         with self.write():
             other = self.find_client(client.name)
             if other and other.id != client.id:
-                raise UsageError(f"a client named {client.name!r} exists already")
+                raise Refused(f"a client named {client.name!r} exists already")
             self._refuse_same_slug(client)
             client.updated_at = now_iso()
             row = _client_to_row(client)

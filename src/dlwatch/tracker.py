@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from . import eventlog, sessioncache
 from .clients import open_adapter, protocol_of
 from .config import Settings
-from .errors import DlwatchError
+from .errors import ClientError, DlwatchError
 from .eventlog import Change, Event
 from .matching import normalise_title
 from .models import ClientConfig, DownloadItem, DownloadStatus
@@ -102,10 +102,12 @@ def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: floa
         items = adapter.list_downloads(None)
     elif ids:
         items = adapter.list_downloads(ids)
-    if by_title and adapter.can_filter_ids:
-        # A separate, bounded listing (the newest downloads) where a just-grabbed title will be.
+    if by_title:
+        # Separate, bounded listings where a just-grabbed title will be: the newest downloads, and
+        # a Usenet client's newest history (a small job can end before the first poll).
         listed = {i.client_download_id for i in items}
-        items += [i for i in adapter.list_recent() if i.client_download_id not in listed]
+        recent = (adapter.list_recent() if adapter.can_filter_ids else []) + adapter.list_recent_finished()
+        items += [i for i in recent if i.client_download_id not in listed]
     found = match(with_id + by_title, items)
     unfound = [a.client_download_id for a in with_id if a.id not in found]
     if unfound:
@@ -216,6 +218,8 @@ def poll(
             adapter = sessions.get(client, settings)
             with adapter.work_within(settings.client_deadline):
                 return lookup(adapter, by_client[client.id], find_window=settings.find_window)
+        except ClientError as exc:
+            return exc.for_client(client)
         except DlwatchError as exc:
             return exc
         except Exception as exc:  # an adapter bug or a library surprise is this client's failure only

@@ -78,7 +78,7 @@ def test_remove_with_delete_data_deletes_its_files_and_only_them(cli, transmissi
     assert attempt["client_download_id"] not in [h.lower() for h in by_hand.hashes(daemon)]
     assert cli.status_no_refresh(attempt["id"])["status"] == "removed"
     again = cli("remove", str(attempt["id"]))
-    assert again.returncode == 1 and "FAILED already removed" in again.stdout
+    assert again.returncode == 1 and "FAILED already removed" in again.stderr
     assert cli("poll", "--once").stdout == ""  # final: not polled again, no "missing"
 
 

@@ -117,9 +117,10 @@ def test_wrong_password_in_the_keyring_is_a_one_line_auth_error(dlwatch, qbittor
     dlwatch.ok("client", "edit", "qb", "--password-stdin", "--no-test", stdin="not-the-password\n")
     result = dlwatch("client", "test", "qb")
     assert result.returncode == 1
-    assert result.stdout.strip() == (
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
         "FAILED qb: qBittorrent rejected the username or password; "
-        "fix it with `dlwatch client edit qb --password-stdin` (or --api-key-stdin)"
+        "fix it with `dlwatch client edit qb --password-stdin`"
     )
 
 

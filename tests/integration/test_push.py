@@ -120,7 +120,7 @@ def test_a_program_of_the_users_is_kept_unless_replaced_and_then_put_back(cli, t
     set_push_setting(daemon, True, theirs)
     try:
         refused = cli("client", "push", kind, "--enable")
-        assert refused.returncode == 2
+        assert refused.returncode == 1
         [line] = refused.stderr.strip().splitlines()
         assert theirs in line and "--replace" in line
         assert push_setting(daemon) == (True, theirs)

@@ -33,7 +33,7 @@ def test_wrong_password_is_a_clear_one_line_error(all_daemons, kind, tmp_path):
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert "rejected the username or password" in line
-    assert f"dlwatch client edit {kind} --password-stdin" in line
+    assert "nothing was saved: run `dlwatch client add` again with the right one (--password-stdin)" in line
 
 
 def test_a_stopped_client_is_reported_and_the_others_still_tested(all_daemons, tmp_path):
@@ -46,4 +46,4 @@ def test_a_stopped_client_is_reported_and_the_others_still_tested(all_daemons, t
     result = cli("client", "test")
     assert result.returncode == 1
     assert "ok tr: Transmission" in result.stdout
-    assert f"FAILED gone: cannot connect to http://127.0.0.1:{dead_port}" in result.stdout
+    assert f"FAILED gone: cannot connect to http://127.0.0.1:{dead_port}" in result.stderr

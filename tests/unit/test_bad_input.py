@@ -34,11 +34,11 @@ def torrent_file(tmp_path, body: bytes):
 
 
 CASES = {
-    "info is an integer": (lambda t: ["send", torrent_file(t, b"d4:infoi1ee")], 2, "info is not a dictionary"),
-    "info is a string": (lambda t: ["send", torrent_file(t, b"d4:info3:abce")], 2, "info is not a dictionary"),
+    "info is an integer": (lambda t: ["send", torrent_file(t, b"d4:infoi1ee")], 1, "info is not a dictionary"),
+    "info is a string": (lambda t: ["send", torrent_file(t, b"d4:info3:abce")], 1, "info is not a dictionary"),
     "info nested 200k deep": (
         lambda t: ["send", torrent_file(t, b"d4:info" + b"l" * 200_000 + b"e" * 200_000 + b"e")],
-        2,
+        1,
         "info is not a dictionary",
     ),
     "priority too large": (lambda t: ["client", "edit", "tr", "--priority", BIG], 2, "--priority"),

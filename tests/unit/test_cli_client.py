@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -85,7 +86,32 @@ def test_rejected_credentials_name_the_fix(cli, httpx_mock):
     result = add_qbit(cli)
     assert result.exit_code == 1
     assert "rejected the username or password" in result.output
-    assert "dlwatch client edit qb --password-stdin" in result.output
+    assert "nothing was saved: run `dlwatch client add` again with the right one (--password-stdin)" in result.output
+
+
+def test_a_rejected_saved_client_names_itself_and_its_secret_option(cli, httpx_mock):
+    from tests.conftest import recorded
+
+    add = cli(
+        "client",
+        "add",
+        "my sab",
+        "--type",
+        "sabnzbd",
+        "--host",
+        "127.0.0.1",
+        "--no-test",
+        "--api-key-stdin",
+        input="k\n",
+    )
+    assert add.exit_code == 0, add.output
+    httpx_mock.add_response(
+        url=re.compile(r"http://127\.0\.0\.1:8080/api.*"),
+        **recorded("sabnzbd/auth_failure_wrong_apikey.json").response_kwargs(),
+    )
+    result = cli("client", "test", "my sab")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "fix it with `dlwatch client edit 'my sab' --api-key-stdin`" in result.stderr
 
 
 def test_no_test_saves_without_connecting(cli):
@@ -139,7 +165,7 @@ def test_bad_input_is_one_line_and_non_zero(cli, args, words):
 def test_duplicate_name_is_refused(cli):
     add_qbit(cli, "qb", "--no-test")
     result = add_qbit(cli, "qb", "--no-test")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "exists already" in result.output
 
 

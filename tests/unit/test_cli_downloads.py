@@ -127,7 +127,7 @@ def test_track_forget_and_unknown_attempts(cli, tr_client, httpx_mock):
     fake_transmission(httpx_mock, [fixture_body("transmission/list_paused.json")])
     result = cli("track", "--client", "tr", "--id", TR_HASH.upper())
     assert result.exit_code == 0, result.output
-    assert cli("track", "--client", "tr", "--id", TR_HASH).exit_code == 2  # already tracked
+    assert cli("track", "--client", "tr", "--id", TR_HASH).exit_code == 1  # already tracked
     assert "forgot 1" in cli("forget", "1").stdout
     missing = cli("history", "1")
     assert missing.exit_code == 1 and "no download attempt 1" in missing.stderr
@@ -138,7 +138,7 @@ def test_send_to_a_client_of_the_wrong_protocol(cli, tr_client, tmp_path):
     nzb = tmp_path / "x.nzb"
     nzb.write_bytes(b"<nzb/>")
     result = cli("send", str(nzb), "--client", "tr")
-    assert result.exit_code == 2 and "tr is a torrent client" in result.stderr
+    assert result.exit_code == 1 and "tr is a torrent client" in result.stderr
 
 
 def test_status_refresh_uses_recorded_qbittorrent(cli, httpx_mock):
@@ -349,7 +349,7 @@ def test_retry_sends_the_same_download_again_as_a_linked_attempt(cli, tr_client,
     fake_transmission(httpx_mock, [fixture_body("transmission/list_error_missing_data.json")])
     cli("send", MAGNET)
     refused = cli("retry", "1")
-    assert refused.exit_code == 2 and "not finished" in refused.stderr  # still queued
+    assert refused.exit_code == 1 and "not finished" in refused.stderr  # still queued
     assert "-> failed" in cli("poll", "--once").stdout
     result = cli("retry", "1", "--json")
     assert result.exit_code == 0, result.output

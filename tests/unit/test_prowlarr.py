@@ -184,6 +184,58 @@ def test_via_prowlarr_the_torrent_is_found_by_its_infohash_then_tracked_by_id(cl
     assert (status["client"], status["status"], status["client_download_id"]) == ("qb", "completed", infohash)
 
 
+RECENT_HISTORY = {"mode": "history", "start": "0", "limit": "50", "output": "json", "apikey": "sabkey"}
+
+
+def add_sab(cli):
+    result = cli(
+        "client",
+        "add",
+        "sab",
+        "--type",
+        "sabnzbd",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8090",
+        "--api-key-stdin",
+        "--no-test",
+        input="sabkey\n",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_via_prowlarr_an_nzb_that_ended_before_the_first_poll_is_found_in_the_history(cli, searched, httpx_mock):
+    add_sab(cli)
+    reply(httpx_mock, "/api/v1/search", "grab_ok.json", method="POST")
+    assert cli("grab", "1", "--via-prowlarr").exit_code == 0
+    history = fixture_body("sabnzbd/history_completed.json")
+    history["history"]["slots"][0]["name"] = "Big.Buck.Bunny.2008.1080p.BluRay.x264-DLW"
+    queue = {"mode": "queue", "start": "0", "limit": "0", "output": "json", "apikey": "sabkey"}
+    httpx_mock.add_response(url=httpx.URL(SAB, params=queue), json=fixture_body("sabnzbd/queue_empty.json"))
+    httpx_mock.add_response(url=httpx.URL(SAB, params=RECENT_HISTORY), json=history)
+    assert "-> completed" in cli("poll", "--once").stdout
+    status = json.loads(cli("status", "--all", "--json", "--no-refresh").stdout)[0]
+    assert (status["client"], status["status"], status["client_download_id"]) == (
+        "sab",
+        "completed",
+        "SABnzbd_nzo_5r1rzvhy",
+    )
+
+
+def test_track_by_title_finds_a_finished_usenet_job(cli, httpx_mock):
+    add_sab(cli)
+    queue = {"mode": "queue", "start": "0", "limit": "0", "output": "json", "apikey": "sabkey"}
+    httpx_mock.add_response(url=httpx.URL(SAB, params=queue), json=fixture_body("sabnzbd/queue_empty.json"))
+    httpx_mock.add_response(
+        url=httpx.URL(SAB, params=RECENT_HISTORY), json=fixture_body("sabnzbd/history_completed.json")
+    )
+    result = cli("track", "--client", "sab", "--title", "dlw-sab-good-224658", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert (record["status"], record["client_download_id"]) == ("completed", "SABnzbd_nzo_5r1rzvhy")
+
+
 def test_via_prowlarr_an_nzb_is_found_by_title_then_tracked_by_id(cli, searched, httpx_mock):
     cli(
         "client",
@@ -207,6 +259,7 @@ def test_via_prowlarr_an_nzb_is_found_by_title_then_tracked_by_id(cli, searched,
         url=httpx.URL(SAB, params={"mode": "queue", "start": "0", "limit": "0", "output": "json", "apikey": "sabkey"}),
         json=queue,
     )
+    httpx_mock.add_response(url=httpx.URL(SAB, params=RECENT_HISTORY), json=fixture_body("sabnzbd/history_empty.json"))
     status = json.loads(cli("status", "--json").stdout)[0]
     assert (status["client"], status["status"], status["client_download_id"]) == (
         "sab",

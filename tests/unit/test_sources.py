@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from dlwatch.errors import DlwatchError, UsageError
+from dlwatch.errors import DlwatchError, Refused, UsageError
 from dlwatch.models import Protocol
 from dlwatch.sources import load_source
 from tests.support.payloads import bencode
@@ -60,14 +60,14 @@ def test_url_redirecting_to_a_magnet(httpx_mock):
 def test_unknown_content_needs_protocol(tmp_path):
     path = tmp_path / "mystery"
     path.write_bytes(b"hello")
-    with pytest.raises(UsageError, match="--protocol"):
+    with pytest.raises(Refused, match="--protocol"):
         load_source(str(path))
 
 
 def test_missing_file_and_bad_magnet():
     with pytest.raises(UsageError, match="no such file"):
         load_source("/nonexistent/x.torrent")
-    with pytest.raises(UsageError, match="infohash"):
+    with pytest.raises(Refused, match="infohash"):
         load_source("magnet:?dn=x")
-    with pytest.raises(UsageError, match="torrent"):
+    with pytest.raises(Refused, match="torrent"):
         load_source("magnet:?xt=urn:btih:" + "a" * 40, protocol=Protocol.USENET)

@@ -12,7 +12,7 @@ import pytest
 
 from dlwatch import eventlog, outbox
 from dlwatch.config import Hooks
-from dlwatch.errors import DlwatchError, NotFoundError, UsageError
+from dlwatch.errors import DlwatchError, NotFoundError, Refused
 from dlwatch.models import ClientConfig, DownloadStatus, Protocol
 from dlwatch.schema import migrations
 from dlwatch.store import Attempt, DatabaseBusy, Store, now_iso
@@ -185,7 +185,7 @@ def test_clients_are_listed_by_priority_and_names_are_unique():
     store.insert_client(client("off", 9, enabled=False))
     assert [c.name for c in store.list_clients()] == ["off", "high", "low"]
     assert [c.name for c in store.list_clients(enabled_only=True)] == ["high", "low"]
-    with pytest.raises(UsageError, match="exists already"):
+    with pytest.raises(Refused, match="exists already"):
         store.insert_client(client("low"))
     with pytest.raises(NotFoundError, match="client list"):
         store.get_client("nope")

@@ -145,6 +145,11 @@ class ClientAdapter(abc.ABC):
         by Prowlarr) will be. Clients that can bound this listing override it; by default, all."""
         return self.list_downloads(None)
 
+    def list_recent_finished(self) -> list[DownloadItem]:
+        """The newest finished jobs of clients that keep them apart (a Usenet history), where a job
+        known only by its title is when it ended before dlwatch first looked. Bounded; none here."""
+        return []
+
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         """Finished jobs, for clients that keep them apart (history), looked up by id."""
         return []

@@ -19,6 +19,7 @@ from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 
 # The post-processing parameter dlwatch attaches to each job, as Sonarr attaches `drone`.
 TAG_PARAMETER = "dlwatch"
+RECENT = 50  # newest history entries searched for a job known only by its title
 
 _PP = DownloadStatus.POSTPROCESSING
 GROUP_STATES: dict[str, DownloadStatus] = {
@@ -273,6 +274,14 @@ class NzbgetAdapter(ClientAdapter):
     def _edit(self, command: str, download_id: str, what: str) -> None:
         if not self._call("editqueue", command, "", [int(download_id)]):
             raise DownloadNotFound(f"NZBGet could not {what} job {download_id}: it is not in the queue")
+
+    def list_recent_finished(self) -> list[DownloadItem]:
+        history = self._call("history", False)
+        try:
+            # NZBGet has no limit parameter; its history comes newest first.
+            return [self._history_item(h) for h in history[:RECENT]]
+        except SHAPE_ERRORS as exc:
+            raise shape_error("NZBGet", "history", exc) from exc
 
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         if not ids:

@@ -16,6 +16,7 @@ from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Pr
 from .base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
 
 IDS_PER_REQUEST = 200
+RECENT = 50  # newest history entries searched for a job known only by its title
 MIB = 1024 * 1024
 
 QUEUE_STATES: dict[str, DownloadStatus] = {
@@ -201,6 +202,12 @@ class SabnzbdAdapter(ClientAdapter):
     def _confirmed(body: Any, what: str, download_id: str) -> None:
         if not (isinstance(body, dict) and body.get("status") is True):
             raise DownloadNotFound(f"SABnzbd could not {what} {download_id}: {str(body)[:80]}")
+
+    def list_recent_finished(self) -> list[DownloadItem]:
+        try:
+            return [self._history_item(s) for s in self._api("history", start=0, limit=RECENT)["history"]["slots"]]
+        except SHAPE_ERRORS as exc:
+            raise shape_error("SABnzbd", "mode=history", exc) from exc
 
     def list_finished(self, ids: Sequence[str]) -> list[DownloadItem]:
         if not ids:

@@ -37,7 +37,10 @@ def _run(ctx: typer.Context, ids: list[int], action: str, as_json: bool, delete_
         for r in results:
             title = f" {shown(r.attempt.title)}" if r.attempt else ""
             where = f" ({shown(r.client_name)})" if r.client_name else ""
-            echo(f"{r.attempt_id}{title}: {r.detail}{where}" if r.ok else f"{r.attempt_id}{title}: FAILED {r.detail}")
+            if r.ok:
+                echo(f"{r.attempt_id}{title}: {r.detail}{where}")
+            else:
+                echo(f"{r.attempt_id}{title}: FAILED {r.detail}", err=True)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 

@@ -23,8 +23,13 @@ class DlwatchGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except DlwatchError as exc:
-            _traceback_if_debug(ctx)
+            obj = _traceback_if_debug(ctx)
             echo(f"error: {exc}", err=True)
+            if isinstance(obj, AppContext) and obj.debug:
+                from ..errors import cause_chain
+
+                for line in cause_chain(exc):
+                    echo(f"  {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             echo("interrupted", err=True)

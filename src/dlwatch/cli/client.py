@@ -8,7 +8,7 @@ import typer
 
 from .. import registry
 from .. import secrets as keyring_secrets
-from ..errors import UsageError
+from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
 from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
@@ -45,6 +45,21 @@ def _report_version(client: ClientConfig, version: ClientVersion | None, verb: s
     else:
         api = f", API {version.api_version}" if version.api_version else ""
         echo(f"{verb} {client.name}: {registry.adapter_class(client.type).display_name} {version.version}{api}")
+
+
+def _warn_if_secretless(client: ClientConfig) -> None:
+    """A client saved with no secret works only if the client asks for none: say how to add one."""
+    from .. import clients as core
+    from ..importing import secret_hint
+
+    kind = core.secret_kind(client)
+    if keyring_secrets.env_override_present(client.name, kind):
+        return
+    label = "API key" if kind == keyring_secrets.API_KEY else "password"
+    warn(
+        f"{client.name} was saved without a{'n' if label[0] == 'A' else ''} {label}; if it needs one, "
+        f"add it with {secret_hint(client.name, kind)} or set {keyring_secrets.env_var(client.name, kind)}"
+    )
 
 
 def _tls_warning(insecure: bool) -> None:
@@ -103,6 +118,8 @@ def add_cmd(
     _tls_warning(insecure)
     secret = _secret_options(type_name, api_key_stdin, password_stdin, username, prompt=True)
     version = core.add_client(context.store, client, secret, test=not no_test, timeout=context.settings.request_timeout)
+    if secret is None:
+        _warn_if_secretless(client)
     if as_json:
         data = client_record(client)
         data["version"] = version.version if version else None
@@ -235,7 +252,7 @@ def test_cmd(
     store = context.store
     targets = [store.get_client(name)] if name else store.list_clients(enabled_only=True)
     if not targets:
-        raise UsageError("no enabled clients to test (see `dlwatch client list`)")
+        raise Refused("no enabled clients to test (see `dlwatch client list`)")
 
     def show(result) -> None:
         if as_json:
@@ -243,7 +260,7 @@ def test_cmd(
         if result.ok:
             _report_version(result.client, result.version, "ok")
         else:
-            echo(f"FAILED {result.error}")
+            echo(f"FAILED {result.error}", err=True)
 
     with waiting(", ".join(t.name for t in targets), quiet=as_json):
         results = core.check_clients(targets, context.settings.request_timeout, on_result=show)
