@@ -8,9 +8,10 @@ import typer
 
 from ..errors import UsageError
 from ..safetext import shown
+from .completion import attempt_ids, client_names
 from .context import MAX_ID, app_context, echo, print_json
 
-IDS = typer.Argument(..., min=1, max=MAX_ID, help="Attempt ids.")
+IDS = typer.Argument(..., min=1, max=MAX_ID, help="Attempt ids.", autocompletion=attempt_ids)
 JSON = typer.Option(False, "--json", help="Print one JSON object per download.")
 
 
@@ -76,8 +77,12 @@ def remove(
 
 def retry(
     ctx: typer.Context,
-    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="An ended attempt (failed, missing, removed)."),
-    client: str | None = typer.Option(None, "--client", "-c", help="Send it to this client [default: the same]."),
+    attempt_id: int = typer.Argument(
+        ..., min=1, max=MAX_ID, help="An ended attempt (failed, missing, removed).", autocompletion=attempt_ids
+    ),
+    client: str | None = typer.Option(
+        None, "--client", "-c", help="Send it to this client [default: the same].", autocompletion=client_names
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Send an ended download again, the same .torrent, .nzb or magnet, as a new attempt linked to it."""

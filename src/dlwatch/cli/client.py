@@ -11,6 +11,7 @@ from .. import secrets as keyring_secrets
 from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
+from .completion import client_names
 from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
@@ -150,7 +151,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
 @app.command("show")
 def show_cmd(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Client name."),
+    name: str = typer.Argument(..., help="Client name.", autocompletion=client_names),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
@@ -181,16 +182,18 @@ def show_cmd(
 @app.command("edit")
 def edit_cmd(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Client name."),
+    name: str = typer.Argument(..., help="Client name.", autocompletion=client_names),
     new_name: str | None = typer.Option(None, "--name", help="Rename the client."),
-    host: str | None = typer.Option(None, "--host"),
+    host: str | None = typer.Option(None, "--host", help="A new host name, IP address (or rTorrent socket path)."),
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="A new port."),
-    ssl: bool | None = typer.Option(None, "--ssl/--no-ssl"),
-    url_base: str | None = typer.Option(None, "--url-base"),
-    username: str | None = typer.Option(None, "--username", "-u"),
-    category: str | None = typer.Option(None, "--category"),
+    ssl: bool | None = typer.Option(None, "--ssl/--no-ssl", help="Connect with HTTPS, or back to plain HTTP."),
+    url_base: str | None = typer.Option(None, "--url-base", help="A new path prefix ('' for none)."),
+    username: str | None = typer.Option(None, "--username", "-u", help="A new login name."),
+    category: str | None = typer.Option(None, "--category", help="A new category or label for downloads sent here."),
     priority: int | None = typer.Option(None, "--priority", min=-(10**6), max=10**6, help="A new priority."),
-    enabled: bool | None = typer.Option(None, "--enabled/--disabled"),
+    enabled: bool | None = typer.Option(
+        None, "--enabled/--disabled", help="Poll and send to it again, or keep it stored but unused."
+    ),
     no_test: bool = typer.Option(False, "--no-test", help="Save without connecting first."),
     api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read a new API key from standard input."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read a new password from standard input."),
@@ -231,7 +234,9 @@ def edit_cmd(
 
 
 @app.command("remove")
-def remove_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Client name.")) -> None:
+def remove_cmd(
+    ctx: typer.Context, name: str = typer.Argument(..., help="Client name.", autocompletion=client_names)
+) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
     from .. import clients as core
 
@@ -242,7 +247,9 @@ def remove_cmd(ctx: typer.Context, name: str = typer.Argument(..., help="Client 
 @app.command("test")
 def test_cmd(
     ctx: typer.Context,
-    name: str | None = typer.Argument(None, help="Client name [default: every enabled client]."),
+    name: str | None = typer.Argument(
+        None, help="Client name [default: every enabled client].", autocompletion=client_names
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Connect to one client (or every enabled one) and report its version. Exit 1 if any failed."""

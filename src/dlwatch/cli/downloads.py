@@ -11,6 +11,7 @@ import typer
 
 from ..models import Protocol
 from ..safetext import shown
+from .completion import attempt_ids, client_names
 from .context import MAX_ID, app_context, echo, positive_seconds, print_json, waiting, warn
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def send(
         "--client",
         "-c",
         help="Send to this client [default: the enabled client of the right protocol with the highest priority].",
+        autocompletion=client_names,
     ),
     protocol: Protocol | None = typer.Option(None, "--protocol", help="Override the detected protocol."),
     title: str | None = typer.Option(
@@ -111,7 +113,9 @@ def _report_send(context, result, as_json: bool) -> None:
 
 def track(
     ctx: typer.Context,
-    client: str = typer.Option(..., "--client", "-c", help="The client that has the download."),
+    client: str = typer.Option(
+        ..., "--client", "-c", help="The client that has the download.", autocompletion=client_names
+    ),
     download_id: str | None = typer.Option(None, "--id", help="The client's id: infohash, nzo_id or NZBID."),
     title: str | None = typer.Option(None, "--title", help="Find it by title (case and separators ignored)."),
     ref: str | None = typer.Option(None, "--ref", help="An opaque reference of yours."),
@@ -129,7 +133,10 @@ def track(
         echo(f"tracking {attempt.title!r} on {client}: {attempt.status}", err=True)
 
 
-def forget(ctx: typer.Context, attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id.")) -> None:
+def forget(
+    ctx: typer.Context,
+    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id.", autocompletion=attempt_ids),
+) -> None:
     """Stop tracking an attempt and delete its history (the download stays in the client)."""
     from ..sending import forget as forget_attempt
 
@@ -200,7 +207,7 @@ def print_progress(store: Store, attempts: list[Attempt]) -> None:
 def status(
     ctx: typer.Context,
     attempt_ids: list[int] | None = typer.Argument(
-        None, min=1, max=MAX_ID, help="Attempt ids [default: every active attempt]."
+        None, min=1, max=MAX_ID, help="Attempt ids [default: every active attempt].", autocompletion=attempt_ids
     ),
     show_all: bool = typer.Option(False, "--all", help="Include finished attempts."),
     no_refresh: bool = typer.Option(False, "--no-refresh", help="Show the stored state without asking the clients."),
@@ -248,7 +255,7 @@ def status(
 
 def history(
     ctx: typer.Context,
-    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id."),
+    attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id.", autocompletion=attempt_ids),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List an attempt's status changes."""

@@ -9,12 +9,15 @@ import sys
 
 import typer
 
+from .completion import client_names
 from .context import app_context, echo, print_json
 
 
 def report(
     ctx: typer.Context,
-    client_name: str | None = typer.Option(None, "--client", "-c", help="The dlwatch client that runs this."),
+    client_name: str | None = typer.Option(
+        None, "--client", "-c", help="The dlwatch client that runs this.", autocompletion=client_names
+    ),
     show_log: bool = typer.Option(False, "--log", help="Print the report log instead, oldest first."),
     args: list[str] | None = typer.Argument(None, help="What the client passes (qBittorrent: %I %J %F)."),
 ) -> None:
@@ -51,7 +54,7 @@ def report(
 
 def push(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Client name."),
+    name: str = typer.Argument(..., help="Client name.", autocompletion=client_names),
     enable: bool = typer.Option(False, "--enable", help="Have the client run `dlwatch report` when a download ends."),
     disable: bool = typer.Option(False, "--disable", help="Put the client's previous setting back."),
     replace: bool = typer.Option(
