@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import Hooks
 from .models import DownloadStatus
+from .records import versioned
 
 OUTPUT_TAIL = 2000  # characters of a hook's output kept with its run
 
@@ -64,7 +65,7 @@ def run_command(command: str, record: dict[str, Any], home: str, timeout: float)
     child that keeps the pipe open cannot make a finished hook look hung."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as output:
-        stdin.write(json.dumps(record).encode())
+        stdin.write(json.dumps(versioned(record)).encode())
         stdin.seek(0)
         try:
             process = subprocess.Popen(

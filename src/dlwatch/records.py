@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# Every JSON object dlwatch prints carries this; it goes up when a field changes meaning or goes
+# away (a new field does not change it). The shapes are JSON Schemas in src/dlwatch/schemas/.
+SCHEMA_VERSION = 1
+
 if TYPE_CHECKING:
     from .eventlog import Event
     from .importing import ImportReport
@@ -144,3 +148,19 @@ def import_report_record(report: ImportReport) -> dict[str, Any]:
         "unsupported": [{"name": name, "why": why} for name, why in report.unsupported],
         "needs_secret": report.needs_secret,
     }
+
+
+def versioned(data: Any) -> Any:
+    """The one place `schema_version` is added: to an object, or to each object of a list."""
+    if isinstance(data, dict):
+        return {"schema_version": SCHEMA_VERSION, **data}
+    if isinstance(data, list):
+        return [versioned(item) if isinstance(item, dict) else item for item in data]
+    return data
+
+
+def failure_record(client_name: str, error: str) -> dict[str, Any]:
+    """`poll --json` and `watch --json`: a client that did not answer this cycle."""
+    from .store import now_iso
+
+    return {"kind": "failure", "client": client_name, "error": error, "at": now_iso()}

@@ -266,7 +266,9 @@ def make_server(
 
 
 def _json(value) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    from .records import versioned
+
+    return json.dumps(versioned(value), separators=(",", ":")).encode()
 
 
 def is_loopback(host: str) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlwatch import registry
-from tests.support import payloads
+from tests.support import payloads, schemas
 from tests.support.daemons import Daemon
 from tests.support.waiting import wait_for
 
@@ -73,15 +73,16 @@ class Dlwatch:
         result = self.try_add_client(name, daemon, *extra)
         assert result.returncode == 0, f"dlwatch client add {name} exited {result.returncode}: {result.stderr}"
 
+    # Every record read here from the real daemons is checked against its JSON Schema on the way.
     def status(self, attempt_id: int) -> dict:
         result = self("status", str(attempt_id), "--json")
-        return json.loads(result.stdout)[0]
+        return schemas.check("status", json.loads(result.stdout))[0]
 
     def status_no_refresh(self, attempt_id: int) -> dict:
-        return json.loads(self.ok("status", str(attempt_id), "--json", "--no-refresh"))[0]
+        return schemas.check("status", json.loads(self.ok("status", str(attempt_id), "--json", "--no-refresh")))[0]
 
     def send(self, source: Path | str, *args: str) -> dict:
-        return json.loads(self.ok("send", str(source), "--json", *args))
+        return schemas.check("attempt", json.loads(self.ok("send", str(source), "--json", *args)))
 
     def seed(self, client: str, daemon: Daemon, name: str, size: int, announce: str, folder: Path) -> Seeded:
         """`size` random bytes named `name` in `daemon`'s download folder, their .torrent (announcing

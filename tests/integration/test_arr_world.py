@@ -84,5 +84,5 @@ def test_an_apprise_target_gets_one_notification_per_completion_with_several_pol
     runs = json.loads(dlwatch.ok("hooks", "--json"))
     assert sorted((r["name"], r["state"]) for r in runs) == [("notify:phone", "done")] * 2
     listed = json.loads(dlwatch.ok("notify", "list", "--json"))
-    assert listed == [{"name": "phone", "on": ["completed", "failed"], "url": "keyring"}]
+    assert listed == [{"schema_version": 1, "name": "phone", "on": ["completed", "failed"], "url": "keyring"}]
     assert url not in (dlwatch.home / "dlwatch.db").read_bytes().decode("latin-1")

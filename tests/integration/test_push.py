@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.integration.cli import Dlwatch
-from tests.support import by_hand, daemons, nntp
+from tests.support import by_hand, daemons, nntp, schemas
 from tests.support.waiting import unique, wait_for
 
 pytestmark = pytest.mark.integration
@@ -128,7 +128,7 @@ def test_a_program_of_the_users_is_kept_unless_replaced_and_then_put_back(cli, t
         enabled, program = push_setting(daemon)
         runs = program if kind == "qbittorrent" else Path(program).read_text()  # Transmission: its script
         assert enabled and program != theirs and " report --client " in runs
-        status = json.loads(cli.ok("client", "push", kind, "--json"))
+        status = schemas.check("client-push", json.loads(cli.ok("client", "push", kind, "--json")))
         assert (status["enabled"], status["last_report_at"]) == (True, None)
         cli.ok("client", "push", kind, "--disable")
         assert push_setting(daemon) == (True, theirs)

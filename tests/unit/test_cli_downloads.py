@@ -16,6 +16,7 @@ TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
 MAGNET = f"magnet:?xt=urn:btih:{TR_HASH}&dn=dlw-qb2tr-50d955.bin"
 
 STATUS_SCHEMA = {
+    "schema_version",
     "id",
     "title",
     "client",

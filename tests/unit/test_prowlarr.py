@@ -36,7 +36,11 @@ def test_set_keeps_the_key_in_the_keyring_and_sends_it_as_a_header(
 ):
     assert httpx_mock.get_requests()[0].headers["x-api-key"] == KEY
     assert KEY in memory_keyring.store.values()
-    assert json.loads(cli("prowlarr", "show", "--json").stdout) == {"url": PROWLARR, "api_key": "keyring"}
+    assert json.loads(cli("prowlarr", "show", "--json").stdout) == {
+        "schema_version": 1,
+        "url": PROWLARR,
+        "api_key": "keyring",
+    }
     assert list(memory_keyring.store) == [
         ("dlwatch", f"prowlarr-{Store(dlwatch_home / 'dlwatch.db').home_id()}/api_key")
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
 import typer
 
@@ -235,13 +236,18 @@ def edit_cmd(
 
 @app.command("remove")
 def remove_cmd(
-    ctx: typer.Context, name: str = typer.Argument(..., help="Client name.", autocompletion=client_names)
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Client name.", autocompletion=client_names),
+    as_json: bool = typer.Option(False, "--json", help="Print the removed client as JSON."),
 ) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
     from .. import clients as core
 
     client = core.remove_client(app_context(ctx).store, name)
-    echo(f"removed {client.name}")
+    if as_json:
+        print_json({**asdict(client), "removed": True})
+    else:
+        echo(f"removed {client.name}")
 
 
 @app.command("test")

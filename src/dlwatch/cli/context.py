@@ -70,10 +70,19 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 def print_json(data: Any) -> None:
     """Indented for a person at a terminal; compact (and faster) for a script reading a pipe."""
+    from ..records import versioned
+
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.write(json.dumps(versioned(data), indent=2) + "\n")
     else:
-        sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
+        sys.stdout.write(json.dumps(versioned(data), separators=(",", ":")) + "\n")
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One record of a JSON Lines feed (`watch --json`, `poll --json`)."""
+    from ..records import versioned
+
+    return json.dumps(versioned(record))
 
 
 def echo(message: str = "", *, err: bool = False) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ import typer
 from ..models import Protocol
 from ..safetext import shown
 from .completion import attempt_ids, client_names
-from .context import MAX_ID, app_context, echo, positive_seconds, print_json, waiting, warn
+from .context import MAX_ID, app_context, echo, json_line, positive_seconds, print_json, waiting, warn
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -34,9 +33,16 @@ def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
     return attempt_records(store, attempts)
 
 
-def report_failures(result) -> None:
+def report_failures(result, as_json: bool = False) -> None:
+    """Each client that did not answer: a line on stderr, and with --json a record on stdout too."""
+    from ..records import failure_record
+
     for failure in result.failures:
         echo(f"error: {failure.client_name}: {failure.error}", err=True)
+        if as_json:
+            sys.stdout.write(json_line(failure_record(failure.client_name, failure.error)) + "\n")
+    if as_json and result.failures:
+        sys.stdout.flush()
 
 
 def send(
@@ -136,12 +142,18 @@ def track(
 def forget(
     ctx: typer.Context,
     attempt_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Attempt id.", autocompletion=attempt_ids),
+    as_json: bool = typer.Option(False, "--json", help="Print the forgotten attempt as JSON."),
 ) -> None:
     """Stop tracking an attempt and delete its history (the download stays in the client)."""
     from ..sending import forget as forget_attempt
 
-    attempt = forget_attempt(app_context(ctx).store, attempt_id)
-    echo(f"forgot {attempt.id} {shown(attempt.title)}")
+    store = app_context(ctx).store
+    record = _records(store, [store.get_attempt(attempt_id)])[0] if as_json else None
+    attempt = forget_attempt(store, attempt_id)
+    if record is not None:
+        print_json({**record, "forgotten": True})
+    else:
+        echo(f"forgot {attempt.id} {shown(attempt.title)}")
 
 
 def poll(
@@ -175,7 +187,7 @@ def poll(
             if events := eventlog.after(store, cursor):
                 cursor = events[-1].id
                 print_events(store, events, as_json)
-            report_failures(result)
+            report_failures(result, as_json)
             if once:
                 raise typer.Exit(0 if result.ok else 1)
             time.sleep(every)
@@ -190,7 +202,7 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
     runs = outbox.for_events(store, [e.id for e in events])
     for event in events:
         record = feed_record(event, runs[event.id])
-        sys.stdout.write((json.dumps(record) if as_json else event_line(record)) + "\n")  # both escape controls
+        sys.stdout.write((json_line(record) if as_json else event_line(record)) + "\n")  # both escape controls
     sys.stdout.flush()
 
 
@@ -200,7 +212,7 @@ def print_progress(store: Store, attempts: list[Attempt]) -> None:
 
     names, types = _names(store)
     for a in attempts:
-        sys.stdout.write(json.dumps(progress_record(a, client_label(a, names), types.get(a.client_id))) + "\n")
+        sys.stdout.write(json_line(progress_record(a, client_label(a, names), types.get(a.client_id))) + "\n")
     sys.stdout.flush()
 
 

@@ -18,6 +18,7 @@ def set_cmd(
     url: str = typer.Option(..., "--url", help="Prowlarr's address, e.g. http://localhost:9696."),
     api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read the API key from standard input."),
     no_test: bool = typer.Option(False, "--no-test", help="Save without connecting first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Save Prowlarr's address, and its API key in the OS keyring (Settings > General > API Key)."""
     from ..releases import set_prowlarr
@@ -35,6 +36,9 @@ def set_cmd(
         )
         key = Secret(value) if value else None
     version = set_prowlarr(context.store, url, key, test=not no_test, timeout=context.settings.request_timeout)
+    if as_json:
+        print_json({"url": url.rstrip("/"), "version": version, "tested": not no_test})
+        return
     echo(f"saved Prowlarr at {url}" + (f": Prowlarr {version}" if version else " (not tested)"))
 
 
@@ -53,13 +57,17 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
 
 
 @app.command("test")
-def test_cmd(ctx: typer.Context) -> None:
-    """Connect to Prowlarr and report its version."""
+def test_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Connect to Prowlarr and report its version. Exit 1 if it did not answer."""
     from ..releases import open_prowlarr
 
     context = app_context(ctx)
     with open_prowlarr(context.store, context.settings) as prowlarr:
-        echo(f"ok Prowlarr {prowlarr.version()} at {prowlarr.url}")
+        version = prowlarr.version()
+    if as_json:
+        print_json({"url": prowlarr.url, "ok": True, "version": version})
+    else:
+        echo(f"ok Prowlarr {version} at {prowlarr.url}")
 
 
 def search(

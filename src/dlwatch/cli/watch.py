@@ -79,7 +79,7 @@ def watch(
                 failures = result.failures
                 answered_at.update(dict.fromkeys(result.answered, time.monotonic()))
                 if live is None:
-                    report_failures(result)
+                    report_failures(result, as_json)
                 deliver_hooks_in_background(store, context.home)
             if events := eventlog.after(store, cursor, fixed):
                 cursor = events[-1].id
