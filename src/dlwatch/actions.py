@@ -33,14 +33,30 @@ class ActionResult:
 
 
 def act(
-    store: Store, settings: Settings, attempt_ids: Iterable[int], action: Action, *, delete_data: bool = False
+    store: Store,
+    settings: Settings,
+    attempt_ids: Iterable[int],
+    action: Action,
+    *,
+    delete_data: bool = False,
+    why: str | None = None,
+    by_guard: bool = False,
 ) -> list[ActionResult]:
     """Do `action` to each attempt; one result each, in the order given. A failure is that
-    download's own result: the others are still acted on."""
-    return [_act_on_one(store, settings, attempt_id, action, delete_data) for attempt_id in attempt_ids]
+    download's own result: the others are still acted on. `why` is recorded with the change; a
+    pause `by_guard` (the disk guard) is one the guard may resume, a user's never is."""
+    return [_act_on_one(store, settings, attempt_id, action, delete_data, why, by_guard) for attempt_id in attempt_ids]
 
 
-def _act_on_one(store: Store, settings: Settings, attempt_id: int, action: Action, delete_data: bool) -> ActionResult:
+def _act_on_one(
+    store: Store,
+    settings: Settings,
+    attempt_id: int,
+    action: Action,
+    delete_data: bool,
+    why: str | None = None,
+    by_guard: bool = False,
+) -> ActionResult:
     try:
         attempt = store.get_attempt(attempt_id)
     except DlwatchError as exc:
@@ -70,6 +86,9 @@ def _act_on_one(store: Store, settings: Settings, attempt_id: int, action: Actio
     ]
     if action == "remove" and delete_data:
         message += ", its data deleted"
+    if why:
+        message = f"{why}; {message}"
+    after.guard_paused = by_guard and action == "pause"
     if action == "remove":
         after.error = message
     change = eventlog.Change(attempt, after, client.name, client.type, message)

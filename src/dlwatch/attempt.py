@@ -64,6 +64,12 @@ class Attempt:
     absent_at: str | None = None
     payload_sha256: str | None = None  # of the .torrent/.nzb sent, to spot the same one sent again
     retry_of: int | None = None  # the attempt `dlwatch retry` sent this one again for
+    # A dead-download rule this download has met on successive polls (deadness.py), how many, since when.
+    strike_rule: str | None = None
+    strikes: int = 0
+    strike_since: str | None = None
+    # Paused by the disk guard (never by the user): the guard resumes only these.
+    guard_paused: bool = False
 
     def visible_fields(self) -> dict[str, Any]:
         """What a user can see of the attempt, and what polling keeps: a write that changes none of
@@ -91,6 +97,7 @@ class Attempt:
         attempt.protocol, attempt.status = protocol, status
         attempt.alt_ids = tuple(json.loads(alt_ids)) if alt_ids and alt_ids != "[]" else ()
         attempt.seen = bool(data.get("seen"))
+        attempt.guard_paused = bool(data.get("guard_paused"))
         attempt.progress = data.get("progress") or 0.0
         return attempt
 
@@ -100,6 +107,7 @@ class Attempt:
         row["status"] = str(self.status)
         row["alt_ids"] = json.dumps(list(self.alt_ids))
         row["seen"] = int(self.seen)
+        row["guard_paused"] = int(self.guard_paused)
         return row
 
 

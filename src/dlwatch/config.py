@@ -8,9 +8,10 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .deadness import ACTIONS, DeadRules
 from .errors import ConfigError
 from .models import DownloadStatus
 
@@ -109,6 +110,14 @@ class Settings:
     find_window: float = 1800.0
     path_mappings: tuple[PathMapping, ...] = ()
     hooks: Hooks = field(default_factory=Hooks)
+    # [dead]: when a download counts as dead and what then; [dead.clients.NAME] for one client.
+    dead: DeadRules = field(default_factory=DeadRules)
+    dead_by_client: tuple[tuple[str, DeadRules], ...] = ()
+    # [guard] min_free: pause a client's active downloads below this many free bytes (0: off).
+    guard_min_free: int = 0
+
+    def dead_rules(self, client_name: str) -> DeadRules:
+        return next((rules for name, rules in self.dead_by_client if name == client_name), self.dead)
 
     @property
     def client_deadline(self) -> float:
@@ -183,7 +192,7 @@ def load_settings(paths: HomePaths) -> Settings:
 
 
 def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
-    for section in ("poll", "http", "hooks", "notify"):
+    for section in ("poll", "http", "hooks", "notify", "dead", "guard"):
         if not isinstance(doc.get(section, {}), dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys, not {doc[section]!r}")
     if not isinstance(doc.get("path_mappings", []), list):
@@ -226,6 +235,12 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         max_answer_mib=number("http", "max_answer_mib", DEFAULTS.max_answer_mib),
         max_file_mib=number("http", "max_file_mib", DEFAULTS.max_file_mib),
         path_mappings=tuple(mappings),
+        dead=(dead := _dead_rules(doc.get("dead", {}), DEFAULTS.dead, path, "[dead]")),
+        dead_by_client=tuple(
+            (name, _dead_rules(table, dead, path, f"[dead.clients.{name}]"))
+            for name, table in _client_tables(doc.get("dead", {}).get("clients", {}), path)
+        ),
+        guard_min_free=_size(doc.get("guard", {}).get("min_free", 0), path),
         hooks=Hooks(
             on_complete=hooks_doc.get("on_complete", ""),
             on_failed=hooks_doc.get("on_failed", ""),
@@ -243,6 +258,62 @@ def example_text() -> str:
     from importlib.resources import files
 
     return files("dlwatch").joinpath("config.example.toml").read_text(encoding="utf-8")
+
+
+def _dead_rules(table: dict, base: DeadRules, path: Path | str, where: str) -> DeadRules:
+    """A [dead] table over `base`: every key optional, each checked."""
+    values = {}
+    for key in DeadRules.__dataclass_fields__:
+        if key not in table:
+            continue
+        value = table[key]
+        if key == "action":
+            if value not in ACTIONS:
+                raise ConfigError(f"{path}: {where} action must be one of {', '.join(ACTIONS)}, not {value!r}")
+        elif key in ("strikes", "max_retries"):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not (1 if key == "strikes" else 0) <= value <= 100
+            ):
+                raise ConfigError(f"{path}: {where} {key} must be a whole number from 1 to 100, not {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+            raise ConfigError(f"{path}: {where} {key} must be a number of seconds (0 turns it off), not {value!r}")
+        values[key] = value if key in ("action", "strikes", "max_retries") else float(value)
+    unknown = set(table) - set(DeadRules.__dataclass_fields__) - {"clients"}
+    if unknown:
+        raise ConfigError(f"{path}: {where} has unknown keys: {', '.join(sorted(unknown))}")
+    return replace(base, **values)
+
+
+def _client_tables(section: object, path: Path | str) -> list[tuple[str, dict]]:
+    if not isinstance(section, dict) or not all(isinstance(t, dict) for t in section.values()):
+        raise ConfigError(f"{path}: [dead.clients.NAME] must be tables named after clients")
+    return list(section.items())
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+}
+
+
+def _size(value: object, path: Path | str) -> int:
+    """A size: bytes, or a string like "10GiB" or "500 MB"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", value) if isinstance(value, str) else None
+    if not match or match.group(2).lower() not in _UNITS:
+        raise ConfigError(f'{path}: [guard] min_free must be bytes or a size like "10GiB", not {value!r}')
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 NOTIFY_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import outbox
 from .config import Hooks
 from .hooks import hooks_for
 from .records import attempt_record
 from .store import Attempt, Store, now_iso
+
+if TYPE_CHECKING:
+    from .deadness import Verdict
 
 _ATTEMPT_COLUMNS = [c for c in Attempt.__dataclass_fields__ if c not in ("id", "version")]
 
@@ -52,6 +55,7 @@ class Change:
     client_name: str
     client_type: str | None
     message: str | None = None
+    verdict: Verdict | None = None  # this change is a dead-download rule failing it (deadness.py)
 
 
 def start_tracking(store: Store, attempt: Attempt, client_name: str, client_type: str | None) -> Attempt:

@@ -113,6 +113,10 @@ class DownloadItem:
     alt_ids: tuple[str, ...] = ()
     # Client-side tag dlwatch attached when sending (NZBGet post-processing parameter).
     dlwatch_tag: str | None = None
+    # For the dead-download rules: a magnet still fetching its metadata, and how much of the
+    # torrent its peers have between them (below 1: no complete copy), where the client says.
+    fetching_metadata: bool = False
+    availability: float | None = None
 
     def answers_to(self, download_id: str) -> bool:
         wanted = download_id.lower()

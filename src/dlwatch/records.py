@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 SCHEMA_VERSION = 1
 
 if TYPE_CHECKING:
+    from .diskguard import DirSpace
     from .eventlog import Event
     from .importing import ImportReport
     from .models import ClientConfig
@@ -25,10 +26,19 @@ def client_label(attempt: Attempt, names: dict[str, str]) -> str:
 
 
 def attempt_records(store: Store, attempts: list[Attempt]) -> list[dict[str, Any]]:
-    """`status --json`'s records (and `serve`'s), each with its client's name and type."""
+    """`status --json`'s records (and `serve`'s), each with its client's name and type, and the free
+    space its client's download folders have (the fullest one), as last measured."""
+    from .diskguard import lowest_free
+
     clients = store.list_clients()
     names, types = {c.id: c.name for c in clients}, {c.id: c.type for c in clients}
-    return [attempt_record(a, client_label(a, names), types.get(a.client_id)) for a in attempts]
+    free = {c.id: lowest_free(store, c) for c in clients}
+    records = []
+    for a in attempts:
+        record = attempt_record(a, client_label(a, names), types.get(a.client_id))
+        record["free_bytes"] = free.get(a.client_id)
+        records.append(record)
+    return records
 
 
 def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict[str, Any]:
@@ -55,6 +65,11 @@ def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) 
         "updated_at": attempt.updated_at,
         "completed_at": attempt.completed_at,
         "retry_of": attempt.retry_of,
+        # a dead-download rule met on successive polls (see [dead] in config.toml)
+        "strike_rule": attempt.strike_rule,
+        "strikes": attempt.strikes,
+        "strike_since": attempt.strike_since,
+        "free_bytes": None,  # filled where the store is at hand (attempt_records)
     }
 
 
@@ -109,9 +124,10 @@ def hook_run_record(run: HookRun) -> dict[str, Any]:
     }
 
 
-def client_record(client: ClientConfig) -> dict[str, Any]:
+def client_record(client: ClientConfig, dirs: list[DirSpace] | None = None) -> dict[str, Any]:
     """A configured client (`client list|show|add|edit --json`, import reports): its settings, how
-    dlwatch reaches it, and where its secret comes from (never the secret)."""
+    dlwatch reaches it, where its secret comes from (never the secret), and the free space of its
+    download folders as last measured."""
     from dataclasses import asdict
 
     from . import clients as core
@@ -120,6 +136,7 @@ def client_record(client: ClientConfig) -> dict[str, Any]:
     data = asdict(client)
     data["address"] = client_address(client)
     data["secret"] = keyring_secrets.secret_source(client.id, client.name, core.secret_kind(client))
+    data["download_dirs"] = [{"path": d.path, "free_bytes": d.free_bytes, "at": d.at} for d in dirs or []]
     return data
 
 

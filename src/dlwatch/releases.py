@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from . import eventlog
 from . import secrets as keyring_secrets
 from .config import Settings
@@ -59,9 +61,13 @@ def set_prowlarr(store: Store, url: str, api_key: Secret | None, *, test: bool, 
 # -- search and send -----------------------------------------------------------------------------
 
 
+LAST_SEARCH = "last_search"  # meta key: what the last `dlwatch search` asked, for `retry` to ask again
+
+
 def search(store: Store, prowlarr: Prowlarr, query: str, **options) -> list[Release]:
     releases = prowlarr.search(query, **options)
     store.save_search([r.to_json() for r in releases])
+    store.set_meta(LAST_SEARCH, json.dumps({"query": query, **options}))
     return releases
 
 
@@ -76,11 +82,30 @@ def send_release(
     ref: str | None = None,
 ) -> SendResult:
     """Fetch the release through Prowlarr's download link and send it to dlwatch's own choice of
-    client, so the client's exact id is recorded."""
+    client, so the client's exact id is recorded; what it was searched with is kept with it."""
     release = Release.from_json(store.search_result(position))
+    searched = json.loads(store.meta(LAST_SEARCH) or "null")
+    return send_found(
+        store, settings, release, searched, client_name=client_name, category=category, paused=paused, ref=ref
+    )
+
+
+def send_found(
+    store: Store,
+    settings: Settings,
+    release: Release,
+    searched: dict | None,
+    *,
+    client_name: str | None = None,
+    category: str | None = None,
+    paused: bool = False,
+    ref: str | None = None,
+    retry_of: int | None = None,
+) -> SendResult:
+    """Send one release of a search, and remember the search with it (`grabs`)."""
     source = release.download_url or release.magnet_url
     if not source:
-        raise Refused(f"search result {position} has no download link")
+        raise Refused(f"{release.title!r} has no download link")
     source = with_api_key(source, store.prowlarr_url() or "", prowlarr_key(store))
     payload = load_source(
         source,
@@ -88,7 +113,7 @@ def send_release(
         timeout=max(30.0, settings.request_timeout),
         max_bytes=settings.max_file_bytes,
     )
-    return send(
+    result = send(
         store,
         settings,
         payload,
@@ -97,7 +122,12 @@ def send_release(
         category=category,
         paused=paused,
         ref=ref,
+        retry_of=retry_of,
+        force=retry_of is not None,
     )
+    if searched is not None and not result.already_tracked:
+        store.record_grab(result.attempt.id, release.to_json(), searched)
+    return result
 
 
 def grab_via_prowlarr(

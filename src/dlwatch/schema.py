@@ -200,6 +200,33 @@ def m003_exactly_once(db: sqlite_utils.Database) -> None:
     db["hook_runs"].create_index(["state", "next_at"])
 
 
+@migrations()
+def m004_dead_downloads(db: sqlite_utils.Database) -> None:
+    # Strikes of the dead-download rules, kept with the attempt so they survive restarts and every
+    # process counts the same ones; which downloads the disk guard paused; the releases dlwatch
+    # will not grab again, and what a grabbed release was searched with (for `retry`).
+    db.execute("ALTER TABLE attempts ADD COLUMN strike_rule TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE attempts ADD COLUMN strike_since TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN guard_paused INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """CREATE TABLE "blocklist" (
+   "key" TEXT PRIMARY KEY,
+   "title" TEXT NOT NULL,
+   "reason" TEXT NOT NULL,
+   "attempt_id" INTEGER,
+   "created_at" TEXT NOT NULL
+)"""
+    )
+    db.execute(
+        """CREATE TABLE "grabs" (
+   "attempt_id" INTEGER PRIMARY KEY REFERENCES "attempts"("id") ON DELETE CASCADE,
+   "release" TEXT NOT NULL,
+   "search" TEXT NOT NULL
+)"""
+    )
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; a no-op read when it already is."""
     applied = {m.name for m in migrations.applied(db)}

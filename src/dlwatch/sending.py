@@ -60,6 +60,7 @@ def send(
     paused: bool = False,
     ref: str | None = None,
     force: bool = False,
+    retry_of: int | None = None,
 ) -> SendResult:
     """Hand the payload to the preferred client of its protocol, tracking it from before the upload.
 
@@ -110,6 +111,7 @@ def send(
                 category=request.category,
                 ref=ref,
                 source="send",
+                retry_of=retry_of,
                 payload_sha256=digest,
             ),
             client.name,
@@ -164,13 +166,9 @@ def retry(store: Store, settings: Settings, attempt_id: int, *, client_name: str
     if client_name is None:
         client = store.client_by_id(old.client_id) if old.client_id else None
         client_name = client.name if client and client.enabled else None  # else: the preferred one
-    result = send(store, settings, payload, client_name=client_name, title=old.title, ref=old.ref, force=True)
-    before = result.attempt
-    linked = replace(before, retry_of=old.id)
-    change = eventlog.Change(before, linked, result.client.name, result.client.type)
-    eventlog.record(store, [change], Hooks())
-    result.attempt = store.get_attempt(before.id)
-    return result
+    return send(
+        store, settings, payload, client_name=client_name, title=old.title, ref=old.ref, force=True, retry_of=old.id
+    )
 
 
 def _payload_from(kept: dict) -> Payload:

@@ -251,6 +251,34 @@ class Store:
                 [(i, json.dumps(r), stamp) for i, r in enumerate(releases, 1)],
             )
 
+    def record_grab(self, attempt_id: int, release: dict[str, Any], searched: dict[str, Any]) -> None:
+        """What a release sent from a search was, and the search, for a dead download's `retry`."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO grabs (attempt_id, release, search) VALUES (?, ?, ?)",
+                [attempt_id, json.dumps(release), json.dumps(searched)],
+            )
+
+    def grab_of(self, attempt_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        rows = self.query("SELECT release, search FROM grabs WHERE attempt_id = ?", [attempt_id])
+        return (json.loads(rows[0]["release"]), json.loads(rows[0]["search"])) if rows else None
+
+    def block(self, keys: list[str], title: str, reason: str, attempt_id: int) -> None:
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO blocklist (key, title, reason, attempt_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(k, title, reason, attempt_id, now_iso()) for k in keys],
+            )
+
+    def blocked(self, keys: list[str]) -> bool:
+        if not keys:
+            return False
+        marks = ", ".join("?" * len(keys))
+        return bool(self.query(f"SELECT 1 FROM blocklist WHERE key IN ({marks}) LIMIT 1", keys))
+
+    def blocklist(self) -> list[dict[str, Any]]:
+        return list(self.query("SELECT * FROM blocklist ORDER BY created_at DESC"))
+
     def search_result(self, position: int) -> dict[str, Any]:
         rows = self.query("SELECT * FROM search_results WHERE position = ?", [position])
         if not rows:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from . import eventlog, sessioncache
 from .clients import open_adapter, protocol_of
 from .config import Settings
+from .deadness import Verdict, judge
 from .errors import ClientError, DlwatchError
 from .eventlog import Change, Event
 from .matching import normalise_title
@@ -40,6 +41,18 @@ class PollResult:
     events: list[Event] = field(default_factory=list)  # recorded by this poll (other processes may add more)
     failures: list[ClientFailure] = field(default_factory=list)
     answered: list[str] = field(default_factory=list)  # names of the clients that answered
+    # Downloads this process found dead (and recorded so: only the writer that won acts on them).
+    dead: list[tuple[ClientConfig, Verdict]] = field(default_factory=list)
+    # Each client's answer this cycle, by client id (for the disk guard).
+    answers: dict[str, dict[int, DownloadItem]] = field(default_factory=dict)
+
+    def record(self, store: Store, changes: list[Change], settings: Settings, client: ClientConfig | None) -> None:
+        """Record changes (one transaction) and keep what this process must act on."""
+        events = eventlog.record(store, changes, settings.hooks)
+        self.events += events
+        verdicts = {c.after.id: c.verdict for c in changes if c.verdict is not None}
+        if verdicts and client is not None:
+            self.dead += [(client, verdicts[e.attempt_id]) for e in events if e.attempt_id in verdicts]
 
     @property
     def ok(self) -> bool:
@@ -162,6 +175,8 @@ def apply_item(attempt: Attempt, item: DownloadItem, client_name: str, settings:
     attempt.error = item.error
     attempt.seen = True
     attempt.absent_count, attempt.absent_at = 0, None
+    if item.status is not DownloadStatus.PAUSED:
+        attempt.guard_paused = False  # resumed in the client: no longer the guard's to resume
     if item.status is DownloadStatus.COMPLETED:
         attempt.raw_file_path = settings.map_path(item.content_path or item.save_path, client_name)
         attempt.completed_at = attempt.completed_at or now_iso()
@@ -239,15 +254,13 @@ def poll(
             result.answered.append(client.name)
             # Its own downloads are written at once; Prowlarr's unassigned ones wait for every answer.
             mine = [a for a in by_client[client.id] if a.client_id == client.id]
-            result.events += eventlog.record(store, changes_for(client, mine, answer, settings), settings.hooks)
+            result.record(store, changes_for(client, mine, answer, settings), settings, client)
     claimed: set[int] = set()
     for client in enabled:  # in order of preference
         if client.id in answers:
             waiting = [a for a in unassigned if a.id not in claimed and a.id in answers[client.id]]
             claimed.update(a.id for a in waiting)
-            result.events += eventlog.record(
-                store, changes_for(client, waiting, answers[client.id], settings), settings.hooks
-            )
+            result.record(store, changes_for(client, waiting, answers[client.id], settings), settings, client)
     answered = {protocol_of(c) for c in enabled if c.id in answers}
     lost = [
         _not_found(a, settings)
@@ -255,7 +268,23 @@ def poll(
         if a.id not in claimed and a.protocol in answered and seconds_since(a.created_at) >= settings.find_window
     ]
     result.events += eventlog.record(store, lost, settings.hooks)
+    result.answers = answers
+    _after_answers(store, settings, result, [c for c in enabled if c.id in answers])
     return result
+
+
+def _after_answers(store: Store, settings: Settings, result: PollResult, answered: list[ClientConfig]) -> None:
+    """What the answers call for beyond recording them: acting on dead downloads, and the disk guard."""
+    from .dead_actions import carry_out
+    from .diskguard import guard
+
+    for outcome in carry_out(store, settings, result.dead):
+        if not outcome.ok:
+            result.failures.append(ClientFailure("dead download", f"attempt {outcome.attempt_id}: {outcome.detail}"))
+    for client in answered:
+        for line in guard(store, settings, client, list(result.answers[client.id].values())):
+            if line.startswith("FAILED "):
+                result.failures.append(ClientFailure(client.name, line.removeprefix("FAILED ")))
 
 
 def _not_found(before: Attempt, settings: Settings) -> Change:
@@ -273,9 +302,11 @@ def changes_for(
         after = copy.copy(before)
         item = answer.get(before.id)
         mine = before.client_id == client.id
+        verdict = None
         if item is not None:
             after.client_id = client.id
             apply_item(after, item, client.name, settings)
+            verdict = judge(before, after, item, settings.dead_rules(client.name))
         elif mine and before.status is DownloadStatus.SENDING:
             if seconds_since(before.created_at) < settings.sending_grace:
                 continue  # a send may still be under way
@@ -289,7 +320,7 @@ def changes_for(
                 mark_missing(after)
         else:
             continue  # not listed yet: the client may still be fetching it
-        changes.append(Change(before, after, client.name, client.type, after.error))
+        changes.append(Change(before, after, client.name, client.type, after.error, verdict))
     return changes
 
 

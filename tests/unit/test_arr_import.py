@@ -48,7 +48,8 @@ def test_sonarr_dry_run_shows_every_setting_and_mapping_it_would_write(cli, http
         ("qBittorrent", "/downloads/", "/mnt/nas/downloads/", "add"),
         ("seedbox", "/home/me/files/", "/mnt/seedbox/", "add"),
     ]
-    assert json.loads(cli("client", "list", "--json").stdout) == []
+    listed = cli("client", "list", "--json")
+    assert listed.stdout.strip() == "[]", (listed.output, listed.exception)
     assert not (dlwatch_home / "config.toml").exists()
 
 

@@ -38,6 +38,10 @@ STATUS_SCHEMA = {
     "category",
     "raw_state",
     "retry_of",
+    "strike_rule",
+    "strikes",
+    "strike_since",
+    "free_bytes",
 }
 
 

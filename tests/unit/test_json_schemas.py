@@ -44,7 +44,7 @@ def test_downloads_history_feed_actions_and_prune(cli, tr_client, httpx_mock):  
     assert status["status"] == "completed"
     events = one(cli, "history", "history", str(sent["id"]), "--json")
     assert events[-1]["to_status"] == "completed"
-    time.sleep(1.1)  # ended more than the --older-than below ago
+    time.sleep(2.1)  # ended more than the --older-than below ago (timestamps are whole seconds)
     [prune] = one(cli, "prune", "prune", "--older-than", "1s", "--dry-run", "--json")
     assert prune["pruned"] is False
     forgotten = one(cli, "forget", "forget", str(sent["id"]), "--json")

@@ -83,7 +83,7 @@ CREATE TABLE "attempts" (
    "absent_at" TEXT,
    "payload_sha256" TEXT,
    "retry_of" INTEGER
-);
+, strike_rule TEXT, strikes INTEGER NOT NULL DEFAULT 0, strike_since TEXT, guard_paused INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE "events" (
    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -138,13 +138,30 @@ CREATE TABLE "meta" (
    "value" TEXT NOT NULL
 );
 CREATE INDEX "idx_hook_runs_state_next_at"
-    ON "hook_runs" ("state", "next_at");"""
+    ON "hook_runs" ("state", "next_at");
+CREATE TABLE "blocklist" (
+   "key" TEXT PRIMARY KEY,
+   "title" TEXT NOT NULL,
+   "reason" TEXT NOT NULL,
+   "attempt_id" INTEGER,
+   "created_at" TEXT NOT NULL
+);
+CREATE TABLE "grabs" (
+   "attempt_id" INTEGER PRIMARY KEY REFERENCES "attempts"("id") ON DELETE CASCADE,
+   "release" TEXT NOT NULL,
+   "search" TEXT NOT NULL
+);"""
 
 
 def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
     store = Store(tmp_path / "dlwatch.db")
     assert store.db.schema == LATEST_SCHEMA
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_prowlarr", "m003_exactly_once"]
+    assert [m.name for m in migrations.applied(store.db)] == [
+        "m001_initial",
+        "m002_prowlarr",
+        "m003_exactly_once",
+        "m004_dead_downloads",
+    ]
     assert store.db.journal_mode == "wal"
     store.close()
 
@@ -155,7 +172,7 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 3
+    assert len(migrations.applied(again.db)) == 4
 
 
 def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):

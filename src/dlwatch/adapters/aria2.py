@@ -229,6 +229,7 @@ class Aria2Adapter(ClientAdapter):
             save_path=d.get("dir") or None,
             error=error,
             alt_ids=tuple(i for i in (d.get("_before"), infohash) if i),
+            fetching_metadata=raw == "active" and not (bool((d.get("bittorrent") or {}).get("info")) and total > 0),
         )
 
     def _status(self, d: dict[str, Any], raw: str) -> DownloadStatus:

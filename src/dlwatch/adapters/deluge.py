@@ -49,6 +49,7 @@ KEYS = (
     "is_finished",
     "num_peers",
     "label",
+    "distributed_copies",  # complete copies among the connected peers
 )
 
 # Labels the Label plugin accepts (it refuses anything else).
@@ -229,6 +230,8 @@ class DelugeAdapter(ClientAdapter):
             category=t.get("label") or None,
             save_path=t.get("save_path") or None,
             error=message if message and message != "OK" else None,
+            fetching_metadata=raw == "Downloading" and not wanted,
+            availability=float(t["distributed_copies"]) if t.get("distributed_copies") is not None else None,
         )
 
     def _status(self, t: dict[str, Any], raw: str) -> DownloadStatus:

@@ -22,6 +22,7 @@ from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query
+METADATA_STATES = ("metaDL", "forcedMetaDL")
 RECENT = 25  # newest torrents asked for while a title-only download is looked for
 
 _D = DownloadStatus
@@ -242,6 +243,9 @@ class QbittorrentAdapter(ClientAdapter):
             content_path=t.get("content_path") or None,
             error=ERROR_TEXTS.get(raw),
             alt_ids=tuple(h.lower() for h in (t.get("infohash_v1"), t.get("infohash_v2")) if h),
+            fetching_metadata=raw in METADATA_STATES or t.get("has_metadata") is False,
+            # the distributed copies among connected peers; -1 when qBittorrent does not know
+            availability=float(t["availability"]) if float(t.get("availability", -1) or 0) >= 0 else None,
         )
 
 

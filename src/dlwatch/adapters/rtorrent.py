@@ -255,6 +255,7 @@ class RtorrentAdapter(ClientAdapter):
             save_path=save_path,
             content_path=content if finished else None,
             error=message,
+            fetching_metadata=raw == "metadata",
         )
 
 

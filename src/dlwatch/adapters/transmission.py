@@ -59,6 +59,7 @@ FIELDS = (
     "download_dir",
     "is_stalled",
     "labels",
+    "desired_available",  # bytes of the wanted, missing pieces the connected peers have
 )
 
 
@@ -289,6 +290,8 @@ class TransmissionAdapter(ClientAdapter):
             save_path=download_dir,
             content_path=content_path,
             error=error or warning,
+            fetching_metadata=not _has_metadata(t),
+            availability=_availability(total, left, t.get("desired_available")) if not done else None,
         )
 
     def _status(self, t: dict[str, Any], code: int) -> tuple[DownloadStatus, str | None]:
@@ -297,8 +300,7 @@ class TransmissionAdapter(ClientAdapter):
             return DownloadStatus.FAILED, error_text
         if code in (1, 2):
             return DownloadStatus.CHECKING, error_text
-        has_metadata = float(t.get("metadata_percent_complete", 1) or 0) >= 1 and int(t.get("total_size") or 0) > 0
-        if not has_metadata:
+        if not _has_metadata(t):
             return DownloadStatus.QUEUED, error_text  # a magnet still fetching its metadata
         if int(t.get("left_until_done") or 0) == 0:
             return DownloadStatus.COMPLETED, error_text
@@ -330,3 +332,15 @@ def _legacy(params: dict[str, Any]) -> dict[str, Any]:
             value = "recently-active"
         out[key.replace("_", "-")] = value
     return out
+
+
+def _has_metadata(t: dict[str, Any]) -> bool:
+    return float(t.get("metadata_percent_complete", 1) or 0) >= 1 and int(t.get("total_size") or 0) > 0
+
+
+def _availability(wanted: int, left: int, obtainable: Any) -> float | None:
+    """What share of the wanted data this machine has or its peers can give: below 1, no peer set
+    holds a complete copy (Transmission's own "desiredAvailable" against "leftUntilDone")."""
+    if obtainable is None or wanted <= 0:
+        return None
+    return min(1.0, (wanted - left + int(obtainable)) / wanted)

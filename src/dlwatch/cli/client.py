@@ -9,6 +9,7 @@ import typer
 
 from .. import registry
 from .. import secrets as keyring_secrets
+from ..diskguard import last_readings
 from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
@@ -123,7 +124,7 @@ def add_cmd(
     if secret is None:
         _warn_if_secretless(client)
     if as_json:
-        data = client_record(client)
+        data = client_record(client, last_readings(app_context(ctx).store, client))
         data["version"] = version.version if version else None
         print_json(data)
     else:
@@ -135,7 +136,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     """List the configured clients, preferred first."""
     clients = app_context(ctx).store.list_clients()
     if as_json:
-        print_json([client_record(c) for c in clients])
+        print_json([client_record(c, last_readings(app_context(ctx).store, c)) for c in clients])
         return
     if not clients:
         echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
@@ -157,7 +158,7 @@ def show_cmd(
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
     client = app_context(ctx).store.get_client(name)
-    data = client_record(client)
+    data = client_record(client, last_readings(app_context(ctx).store, client))
     if as_json:
         print_json(data)
         return
@@ -178,6 +179,11 @@ def show_cmd(
     ):
         value = data.get(key)
         echo(f"{key + ':':<12} {'-' if value in (None, '') else value}")
+    from ..humane import human_bytes
+
+    for d in data["download_dirs"]:
+        free = "not visible from here" if d["free_bytes"] is None else f"{human_bytes(d['free_bytes'])} free"
+        echo(f"{'folder:':<12} {d['path']}: {free} (at {d['at']})")
 
 
 @app.command("edit")
@@ -229,7 +235,7 @@ def edit_cmd(
         context.store, name, changes, secret, test=not no_test, timeout=context.settings.request_timeout
     )
     if as_json:
-        print_json(client_record(updated))
+        print_json(client_record(updated, last_readings(context.store, updated)))
     else:
         _report_version(updated, version, "updated")
 

@@ -254,6 +254,7 @@ def status(
 
         out = console()
         out.print(attempts_table(attempts, shown_names(store), failures, width=out.width))
+        _print_free_space(store)
     else:
         from ..records import client_label
         from .render import attempt_line
@@ -263,6 +264,17 @@ def status(
             echo(attempt_line(a, client_label(a, names)))
     if failures:
         raise typer.Exit(1)
+
+
+def _print_free_space(store: Store) -> None:
+    """Under the table on a terminal: each client's download folders and their free space."""
+    from ..diskguard import last_readings
+    from ..humane import human_bytes
+
+    for client in store.list_clients(enabled_only=True):
+        for d in last_readings(store, client):
+            if d.free_bytes is not None:
+                echo(f"{client.name}: {human_bytes(d.free_bytes)} free in {d.path}")
 
 
 def history(

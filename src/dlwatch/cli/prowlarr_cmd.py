@@ -102,7 +102,7 @@ def search(
     if not releases:
         echo("no results")
         return
-    from .render import human_bytes, human_duration
+    from ..humane import human_bytes, human_duration
 
     rows = []
     for i, r in enumerate(releases, 1):

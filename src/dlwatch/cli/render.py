@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..humane import human_bytes, human_duration
 from ..models import DownloadStatus
 from ..records import client_label
 from ..safetext import shown
@@ -21,30 +22,6 @@ STATUS_STYLE = {
     DownloadStatus.SENDING: "dim",
     DownloadStatus.REMOVED: "dim",
 }
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
-
-
-def human_duration(seconds: int | float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
 def age(timestamp: str | None) -> str:
@@ -100,6 +77,8 @@ def attempts_table(
         table.add_column("age", no_wrap=True)
     for a in attempts:
         status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
+        if a.strikes and not a.status.is_final:  # a dead-download rule it has met, poll after poll
+            status.append(f"\n{a.strike_rule}: {a.strikes} strikes", style="yellow")
         title = Text(shown(a.title))
         if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
             title.append("\n" + shown(a.raw_file_path), style="dim")

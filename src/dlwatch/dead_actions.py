@@ -1,0 +1,104 @@
+"""What happens to a download the rules found dead (deadness.py), as [dead] action says:
+
+- `report` (the default): nothing more; it is failed, with the rule and how long in its reason.
+- `remove` / `remove_with_data`: taken out of its client too (its files kept, or deleted).
+- `retry`: for a release dlwatch grabbed from a Prowlarr search, the release goes on dlwatch's
+  blocklist (by guid, infohash and title, never only the client's id), the same search is asked
+  again, and the best result not blocklisted is sent, up to `max_retries` per original download;
+  the new attempt names the one it replaces (`retry_of`), so `history` shows the chain.
+
+Only the process whose write recorded the verdict acts on it, so two pollers never act twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Settings
+from .deadness import Verdict
+from .matching import normalise_title
+from .models import ClientConfig, Protocol
+from .store import Attempt, Store
+
+
+@dataclass(frozen=True)
+class DeadOutcome:
+    attempt_id: int
+    action: str
+    ok: bool
+    detail: str
+    replacement_id: int | None = None
+
+
+def carry_out(store: Store, settings: Settings, dead: list[tuple[ClientConfig, Verdict]]) -> list[DeadOutcome]:
+    """Act on each verdict; a failure is that download's own outcome, the others still go on."""
+    outcomes = []
+    for client, verdict in dead:
+        try:
+            outcomes.append(_one(store, settings, client, verdict))
+        except Exception as exc:  # a client or Prowlarr that fails here must not stop the poll
+            outcomes.append(DeadOutcome(verdict.attempt_id, verdict.action, False, f"{type(exc).__name__}: {exc}"))
+    return outcomes
+
+
+def _one(store: Store, settings: Settings, client: ClientConfig, verdict: Verdict) -> DeadOutcome:
+    if verdict.action == "report":
+        return DeadOutcome(verdict.attempt_id, "report", True, verdict.reason)
+    if verdict.action in ("remove", "remove_with_data"):
+        from .actions import act
+
+        delete = verdict.action == "remove_with_data"
+        [result] = act(store, settings, [verdict.attempt_id], "remove", delete_data=delete, why=verdict.reason)
+        return DeadOutcome(verdict.attempt_id, verdict.action, result.ok, result.detail)
+    return replace_release(store, settings, store.get_attempt(verdict.attempt_id), settings.dead_rules(client.name))
+
+
+def release_keys(release: dict) -> list[str]:
+    """How a release is known on the blocklist: its indexer guid, its infohash, its title."""
+    keys = [f"guid:{release['guid']}"] if release.get("guid") else []
+    if release.get("info_hash"):
+        keys.append(f"btih:{str(release['info_hash']).lower()}")
+    if release.get("title"):
+        keys.append(f"title:{normalise_title(str(release['title']))}")
+    return keys
+
+
+def _chain_root(store: Store, attempt: Attempt) -> tuple[Attempt, int]:
+    """The original download and how many replacements came after it."""
+    tries, current = 0, attempt
+    while current.retry_of is not None and tries < 1000:
+        current, tries = store.get_attempt(current.retry_of), tries + 1
+    return current, tries
+
+
+def replace_release(store: Store, settings: Settings, attempt: Attempt, rules) -> DeadOutcome:
+    from .prowlarr import Release
+    from .releases import open_prowlarr, send_found
+
+    grab = store.grab_of(attempt.id)
+    if grab is None:
+        return DeadOutcome(attempt.id, "retry", False, "not grabbed from a dlwatch search: nothing to search again")
+    release, searched = grab
+    store.block(release_keys(release), release["title"], attempt.error or "dead", attempt.id)
+    _, tries = _chain_root(store, attempt)
+    if tries >= rules.max_retries:
+        return DeadOutcome(attempt.id, "retry", False, f"blocklisted; no retries left ({rules.max_retries} tried)")
+    options = {k: v for k, v in searched.items() if k != "query"}
+    with open_prowlarr(store, settings) as prowlarr:
+        found = prowlarr.search(searched["query"], **options)
+    protocol = Protocol(release["protocol"])
+    candidates = [r for r in found if r.protocol is protocol and not store.blocked(release_keys(r.to_json()))]
+    if not candidates:
+        return DeadOutcome(attempt.id, "retry", False, "blocklisted; the search found nothing else to try")
+    best = max(candidates, key=lambda r: (r.seeders or 0) if protocol is Protocol.TORRENT else (r.grabs or 0))
+    client = store.client_by_id(attempt.client_id)
+    result = send_found(
+        store,
+        settings,
+        Release.from_json(best.to_json()),
+        searched,
+        client_name=client.name if client else None,
+        ref=attempt.ref,
+        retry_of=attempt.id,
+    )
+    return DeadOutcome(attempt.id, "retry", True, f"blocklisted; sent {best.title!r} instead", result.attempt.id)

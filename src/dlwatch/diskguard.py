@@ -1,0 +1,99 @@
+"""Free space of the download folders dlwatch can see, and the disk guard: below `[guard] min_free`
+a client's active downloads are paused, and once space is back the ones the guard paused (never
+the ones a user paused) are resumed. Each pause and resume is a recorded change, so it is an event.
+
+The folders are where the client says its downloads are, after path mappings; one this machine
+does not see (a client on another host with no mapping) has no reading, and the guard ignores it.
+Readings are kept in the home only when they move by more than a little, so a quiet poll writes
+nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+
+from .attempt import now_iso
+from .config import Settings
+from .humane import human_bytes
+from .models import ClientConfig, DownloadItem, DownloadStatus
+from .store import Store
+
+RESUME_MARGIN = 1.05  # resume only with 5 % more than min_free, so it does not pause and resume in turn
+_KEY = "free_space:"  # meta key prefix, then the client id
+_ACTIVE = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.STALLED, DownloadStatus.CHECKING)
+
+
+@dataclass(frozen=True)
+class DirSpace:
+    path: str
+    free_bytes: int | None
+    at: str
+
+
+def free_bytes(path: str) -> int | None:
+    """The one place free space is read (tests replace it)."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def measure(settings: Settings, client: ClientConfig, items: list[DownloadItem]) -> list[DirSpace]:
+    folders = sorted({settings.map_path(i.save_path, client.name) or "" for i in items if i.save_path} - {""})
+    stamp = now_iso()
+    return [DirSpace(folder, free_bytes(folder), stamp) for folder in folders]
+
+
+def last_readings(store: Store, client: ClientConfig) -> list[DirSpace]:
+    raw = store.meta(_KEY + client.id)
+    return [DirSpace(**d) for d in json.loads(raw)] if raw else []
+
+
+def lowest_free(store: Store, client: ClientConfig) -> int | None:
+    """The least free space among the client's download folders, as last measured."""
+    known = [d.free_bytes for d in last_readings(store, client) if d.free_bytes is not None]
+    return min(known) if known else None
+
+
+def _keep(store: Store, client: ClientConfig, readings: list[DirSpace]) -> None:
+    old = {d.path: d.free_bytes for d in last_readings(store, client)}
+    new = {d.path: d.free_bytes for d in readings}
+
+    def moved(path: str) -> bool:
+        before, now = old.get(path), new[path]
+        if before is None or now is None:
+            return before != now
+        return abs(now - before) > max(before // 100, 64 * 2**20)
+
+    if set(old) != set(new) or any(moved(p) for p in new):
+        store.set_meta(_KEY + client.id, json.dumps([asdict(d) for d in readings]))
+
+
+def guard(store: Store, settings: Settings, client: ClientConfig, items: list[DownloadItem]) -> list[str]:
+    """Measure this client's folders, keep the readings, and pause or resume as min_free says; what
+    it did, one line each (failures too: one client's guard failing stops nothing else)."""
+    readings = measure(settings, client, items)
+    _keep(store, client, readings)
+    minimum = settings.guard_min_free
+    known = [d for d in readings if d.free_bytes is not None]
+    if not minimum or not known:
+        return []
+    from .actions import act
+
+    lowest = min(known, key=lambda d: d.free_bytes or 0)
+    attempts = store.list_attempts(client_id=client.id, active_only=True)
+    done: list[str] = []
+    if (lowest.free_bytes or 0) < minimum:
+        free, below = human_bytes(lowest.free_bytes), human_bytes(minimum)
+        why = f"paused by the disk guard: {free} free in {lowest.path}, below {below}"
+        ids = [a.id for a in attempts if a.status in _ACTIVE and a.client_download_id]
+        done += [
+            r.detail if r.ok else f"FAILED {r.detail}"
+            for r in act(store, settings, ids, "pause", why=why, by_guard=True)
+        ]
+    elif (lowest.free_bytes or 0) >= minimum * RESUME_MARGIN:
+        why = f"resumed by the disk guard: {human_bytes(lowest.free_bytes)} free in {lowest.path} again"
+        ids = [a.id for a in attempts if a.guard_paused and a.status is DownloadStatus.PAUSED]
+        done += [r.detail if r.ok else f"FAILED {r.detail}" for r in act(store, settings, ids, "resume", why=why)]
+    return done
