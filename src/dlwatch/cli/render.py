@@ -131,6 +131,10 @@ def event_line(record: dict) -> str:
         line += f" at {shown(record['raw_file_path'])}"
     elif record.get("error") and record["to_status"] in (DownloadStatus.FAILED, DownloadStatus.MISSING):
         line += f": {shown(record['error'])}"
+    elif (
+        record.get("message") and record["from_status"] is not None and record["to_status"] != DownloadStatus.COMPLETED
+    ):
+        line += f": {shown(record['message'])}"  # e.g. why dlwatch itself paused or resumed it
     for hook in record.get("hooks") or []:
         if hook["ok"] is False:
             line += f" [hook {hook['name']} failed: {shown(hook['detail'])}]"
