@@ -45,27 +45,6 @@ STATUS_SCHEMA = {
 }
 
 
-@pytest.fixture
-def tr_client(cli):
-    assert (
-        cli(
-            "client",
-            "add",
-            "tr",
-            "--type",
-            "transmission",
-            "--host",
-            "127.0.0.1",
-            "-u",
-            "dlw",
-            "--password-stdin",
-            "--no-test",
-            input="pw\n",
-        ).exit_code
-        == 0
-    )
-
-
 def test_send_prints_the_attempt_id_and_json_has_the_documented_schema(cli, tr_client, httpx_mock):
     fake_transmission(httpx_mock, [])
     result = cli("send", MAGNET, "--ref", "movie:42")

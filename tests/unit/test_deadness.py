@@ -88,7 +88,7 @@ def test_usenet_and_finished_downloads_are_never_judged():
     a, verdict = poll(usenet, item())
     assert (verdict, a.strikes) == (None, 0)
     done, verdict = poll(attempt(), item(status=DownloadStatus.COMPLETED, progress=1.0))
-    assert verdict is None
+    assert (verdict, done.strikes, done.status) == (None, 0, DownloadStatus.COMPLETED)
 
 
 def test_dead_settings_per_client_and_the_guard_size():

@@ -12,7 +12,7 @@ import pytest
 from dlwatch import diskguard
 from tests.conftest import fixture_body
 from tests.support import schemas
-from tests.unit.test_cli_downloads import MAGNET, TR_HASH, tr_client  # noqa: F401 (a fixture)
+from tests.unit.test_cli_downloads import MAGNET, TR_HASH
 
 GiB = 2**30
 
@@ -44,7 +44,7 @@ def transmission_calls(httpx_mock):
 
 
 def test_below_min_free_it_pauses_and_with_space_back_it_resumes(
-    cli, tr_client, transmission_calls, dlwatch_home, tmp_path, monkeypatch  # noqa: F811
+    cli, tr_client, transmission_calls, dlwatch_home, tmp_path, monkeypatch
 ):
     seen = tmp_path / "nas-downloads"
     seen.mkdir()
@@ -81,7 +81,7 @@ def test_below_min_free_it_pauses_and_with_space_back_it_resumes(
 
 
 def test_a_download_the_user_paused_is_not_resumed_by_the_guard(
-    cli, tr_client, transmission_calls, dlwatch_home, tmp_path, monkeypatch  # noqa: F811
+    cli, tr_client, transmission_calls, dlwatch_home, tmp_path, monkeypatch
 ):
     seen = tmp_path / "nas"
     seen.mkdir()

@@ -13,7 +13,7 @@ from tests.conftest import fixture_body, recorded
 from tests.support import schemas
 from tests.support.fakes import fake_transmission
 from tests.support.jsonserver import JsonServer
-from tests.unit.test_cli_downloads import MAGNET, tr_client  # noqa: F401 (a fixture)
+from tests.unit.test_cli_downloads import MAGNET
 
 PROWLARR = "http://prowlarr.local:9696"
 SONARR = "http://sonarr.local:8989"
@@ -30,7 +30,7 @@ def one(cli, name, *args, input=None, code=0):
     return schemas.check(name, json.loads(out(cli, *args, input=input, code=code)))
 
 
-def test_downloads_history_feed_actions_and_prune(cli, tr_client, httpx_mock):  # noqa: F811
+def test_downloads_history_feed_actions_and_prune(cli, tr_client, httpx_mock):
     fake_transmission(
         httpx_mock,
         [fixture_body("transmission/list_paused.json"), fixture_body("transmission/list_completed.json")]
@@ -52,7 +52,7 @@ def test_downloads_history_feed_actions_and_prune(cli, tr_client, httpx_mock):  
     assert json.loads(out(cli, "status", "--all", "--json", "--no-refresh")) == []
 
 
-def test_actions_and_failure_records(cli, tr_client, httpx_mock):  # noqa: F811
+def test_actions_and_failure_records(cli, tr_client, httpx_mock):
     fake_transmission(httpx_mock, [fixture_body("transmission/list_downloading.json")] * 4)
     sent = one(cli, "attempt", "send", MAGNET, "--json")
     [paused] = one(cli, "actions", "pause", str(sent["id"]), "--json")
@@ -120,7 +120,7 @@ def test_config_and_prowlarr(cli, httpx_mock, memory_keyring):
     assert [r["index"] for r in results] == [1, 2]
 
 
-def test_notify_and_hooks(cli, tr_client, httpx_mock, memory_keyring, dlwatch_home):  # noqa: F811
+def test_notify_and_hooks(cli, tr_client, httpx_mock, memory_keyring, dlwatch_home):
     with JsonServer() as receiver:
         url = f"json://127.0.0.1:{receiver.url.rsplit(':', 1)[1]}/"
         one(cli, "notify-add", "notify", "add", "phone", "--url-stdin", "--json", input=url + "\n")
