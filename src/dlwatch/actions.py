@@ -43,8 +43,9 @@ def act(
     by_guard: bool = False,
 ) -> list[ActionResult]:
     """Do `action` to each attempt; one result each, in the order given. A failure is that
-    download's own result: the others are still acted on. `why` is recorded with the change; a
-    pause `by_guard` (the disk guard) is one the guard may resume, a user's never is."""
+    download's own result: the others are still acted on. `why` is recorded as the change's
+    message (before "removed with dlwatch" for a removal); a pause `by_guard` (the disk guard) is
+    one the guard may resume, a user's never is."""
     return [_act_on_one(store, settings, attempt_id, action, delete_data, why, by_guard) for attempt_id in attempt_ids]
 
 
@@ -86,8 +87,8 @@ def _act_on_one(
     ]
     if action == "remove" and delete_data:
         message += ", its data deleted"
-    if why:
-        message = f"{why}; {message}"
+    if why:  # it says who did it and why; a removal still says what became of the files
+        message = f"{why}; {message}" if action == "remove" else why
     after.guard_paused = by_guard and action == "pause"
     if action == "remove":
         after.error = message

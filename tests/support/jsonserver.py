@@ -24,7 +24,7 @@ class Received:
 
 class JsonServer:
     def __init__(self, routes: dict[str, tuple[int, Any]] | None = None) -> None:
-        self.routes = routes or {}  # path (without query) -> (status, JSON body)
+        self.routes = routes or {}  # path (without query) -> (status, JSON body, or bytes sent as they are)
         self.received: list[Received] = []
         server = self
 
@@ -35,9 +35,12 @@ class JsonServer:
                 path = self.path.split("?", 1)[0]
                 server.received.append(Received(self.command, self.path, dict(self.headers), body))
                 status, answer = server.routes.get(path, (200, {}) if self.command == "POST" else (404, {}))
-                data = json.dumps(answer).encode() if answer != "" else b""
+                raw = isinstance(answer, bytes)  # a file, e.g. a .torrent behind a download link
+                data = answer if raw else json.dumps(answer).encode() if answer != "" else b""
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header(
+                    "Content-Type", "application/x-bittorrent" if raw else "application/json; charset=utf-8"
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
