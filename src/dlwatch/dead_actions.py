@@ -2,10 +2,13 @@
 
 - `report` (the default): nothing more; it is failed, with the rule and how long in its reason.
 - `remove` / `remove_with_data`: taken out of its client too (its files kept, or deleted).
-- `retry`: for a release dlwatch grabbed from a Prowlarr search, the release goes on dlwatch's
-  blocklist (by guid, infohash and title, never only the client's id), the same search is asked
-  again, and the best result not blocklisted is sent, up to `max_retries` per original download;
-  the new attempt names the one it replaces (`retry_of`), so `history` shows the chain.
+- `retry`: a download Sonarr or Radarr sent (found by its id in the queue of an instance added with
+  `dlwatch arr add`) is handed back: removed from the queue and the client with the release
+  blocklisted there, and the *arr grabs the next release by its own profiles. For a release dlwatch
+  grabbed from a Prowlarr search, the release goes on dlwatch's blocklist (by guid, infohash and
+  title, never only the client's id), the same search is asked again, and the best result not
+  blocklisted is sent, up to `max_retries` per original download; the new attempt names the one
+  it replaces (`retry_of`), so `history` shows the chain.
 
 Only the process whose write recorded the verdict acts on it, so two pollers never act twice.
 """
@@ -50,7 +53,43 @@ def _one(store: Store, settings: Settings, client: ClientConfig, verdict: Verdic
         delete = verdict.action == "remove_with_data"
         [result] = act(store, settings, [verdict.attempt_id], "remove", delete_data=delete, why=verdict.reason)
         return DeadOutcome(verdict.attempt_id, verdict.action, result.ok, result.detail)
-    return replace_release(store, settings, store.get_attempt(verdict.attempt_id), settings.dead_rules(client.name))
+    attempt = store.get_attempt(verdict.attempt_id)
+    handed_back = through_arr(store, settings, attempt)
+    if handed_back is not None:
+        return handed_back
+    return replace_release(store, settings, attempt, settings.dead_rules(client.name))
+
+
+def through_arr(store: Store, settings: Settings, attempt: Attempt) -> DeadOutcome | None:
+    """Hand the download back to the Sonarr or Radarr that sent it; None if none of them did."""
+    from . import arrs
+
+    if not attempt.client_download_id:
+        return None
+    for instance in arrs.instances(store):
+        with arrs.connect(store, instance, max(30.0, settings.request_timeout)) as app:
+            record = app.queue_item(attempt.client_download_id)
+            if record is None:
+                continue
+            app.remove_and_search_again(int(record["id"]))
+        detail = f"handed back to {instance.name}: out of its queue and the client, release blocklisted there"
+        _record_removed(store, settings, attempt, f"{attempt.error}; {detail}")
+        return DeadOutcome(attempt.id, "retry", True, detail)
+    return None
+
+
+def _record_removed(store: Store, settings: Settings, attempt: Attempt, why: str) -> None:
+    """The *arr took it out of the client: say so, as an event like any other."""
+    import copy
+
+    from . import eventlog
+    from .models import DownloadStatus
+
+    after = copy.copy(attempt)
+    after.status, after.error = DownloadStatus.REMOVED, why
+    client = store.client_by_id(attempt.client_id)
+    name, kind = (client.name, client.type) if client else ("(removed)", None)
+    eventlog.record(store, [eventlog.Change(attempt, after, name, kind, why)], settings.hooks)
 
 
 def release_keys(release: dict) -> list[str]:

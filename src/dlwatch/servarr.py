@@ -120,6 +120,8 @@ class ServarrApi:
             raise ServarrError(f"{name} failed (HTTP {response.status_code}): {message_of(response)}")
         if not 200 <= response.status_code < 300:
             raise UnexpectedResponse(f"{name} answered HTTP {response.status_code} to {path}: {message_of(response)}")
+        if method == "DELETE" and not response.content.strip():
+            return None  # a removal answers 200 with an empty body
         try:
             return response.json()
         except json.JSONDecodeError as exc:

@@ -139,6 +139,28 @@ def test_notify_and_hooks(cli, tr_client, httpx_mock, memory_keyring, dlwatch_ho
     one(cli, "notify-remove", "notify", "remove", "phone", "--json")
 
 
+def test_arr_instances(cli, httpx_mock, memory_keyring):
+    status = recorded("sonarr/system_status.json")
+    httpx_mock.add_response(url=f"{SONARR}/api/v3/system/status", **status.response_kwargs())
+    one(
+        cli,
+        "arr-add",
+        "arr",
+        "add",
+        "sonarr",
+        "--app",
+        "sonarr",
+        "--url",
+        SONARR,
+        "--api-key-stdin",
+        "--json",
+        input="k\n",
+    )
+    [listed] = one(cli, "arr-list", "arr", "list", "--json")
+    assert listed["api_key"] == "keyring"
+    one(cli, "arr-remove", "arr", "remove", "sonarr", "--json")
+
+
 def test_every_schema_was_checked_against_a_real_output():
     # client push is checked against the real daemons in tests/integration/test_push.py
     assert schemas.names() - schemas.CHECKED - {"client-push"} == set()

@@ -112,6 +112,7 @@ def root(
 def _register() -> None:
     from . import (
         actions_cmd,
+        arr_cmd,
         client,
         config_cmd,
         downloads,
@@ -131,6 +132,7 @@ def _register() -> None:
     app.add_typer(client.app, name="client")
     app.add_typer(hooks_cmd.app, name="hooks")
     app.add_typer(notify_cmd.app, name="notify")
+    app.add_typer(arr_cmd.app, name="arr")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(prowlarr_cmd.app, name="prowlarr")
     app.command()(prowlarr_cmd.search)
