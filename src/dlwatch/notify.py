@@ -117,7 +117,7 @@ def _apprise():
 
 def add_target(config_path, name: str, url: Secret, on: tuple[str, ...]) -> bool:
     """Store the URL and add the target to config.toml; False if config.toml had it already."""
-    from .config import add_notify_target
+    from .configfile import add_notify_target
 
     store_url(name, url)
     return add_notify_target(config_path, NotifyTarget(name, on))

@@ -8,7 +8,6 @@ attempt's change and its event are written is the event log's job (`eventlog.py`
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sqlite3
@@ -24,6 +23,7 @@ from . import schema_names
 from .attempt import Attempt, iso_ago, now_iso, seconds_since
 from .errors import DlwatchError, NotFoundError, Refused, UsageError
 from .models import ClientConfig, DownloadStatus
+from .store_releases import ReleaseTables
 
 # Attempt and the time helpers live in attempt.py; most modules reach them through the store.
 __all__ = ["Attempt", "DatabaseBusy", "Store", "iso_ago", "now_iso", "seconds_since"]
@@ -42,7 +42,7 @@ class DatabaseBusy(DlwatchError):
 _FINALS = [str(s) for s in DownloadStatus if s.is_final]
 
 
-class Store:
+class Store(ReleaseTables):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:
@@ -227,63 +227,6 @@ class Store:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [key, value],
                 )
-
-    # -- Prowlarr --------------------------------------------------------------------------------
-
-    def prowlarr_url(self) -> str | None:
-        rows = self.query("SELECT url FROM prowlarr WHERE key = 'default'")
-        return rows[0]["url"] if rows else None
-
-    def set_prowlarr_url(self, url: str) -> None:
-        with self.write():
-            self.conn.execute(
-                "INSERT INTO prowlarr (key, url, updated_at) VALUES ('default', ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
-                [url, now_iso()],
-            )
-
-    def save_search(self, releases: list[dict[str, Any]]) -> None:
-        stamp = now_iso()
-        with self.write():
-            self.conn.execute("DELETE FROM search_results")
-            self.conn.executemany(
-                "INSERT INTO search_results (position, release, searched_at) VALUES (?, ?, ?)",
-                [(i, json.dumps(r), stamp) for i, r in enumerate(releases, 1)],
-            )
-
-    def record_grab(self, attempt_id: int, release: dict[str, Any], searched: dict[str, Any]) -> None:
-        """What a release sent from a search was, and the search, for a dead download's `retry`."""
-        with self.write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO grabs (attempt_id, release, search) VALUES (?, ?, ?)",
-                [attempt_id, json.dumps(release), json.dumps(searched)],
-            )
-
-    def grab_of(self, attempt_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        rows = self.query("SELECT release, search FROM grabs WHERE attempt_id = ?", [attempt_id])
-        return (json.loads(rows[0]["release"]), json.loads(rows[0]["search"])) if rows else None
-
-    def block(self, keys: list[str], title: str, reason: str, attempt_id: int) -> None:
-        with self.write() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO blocklist (key, title, reason, attempt_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(k, title, reason, attempt_id, now_iso()) for k in keys],
-            )
-
-    def blocked(self, keys: list[str]) -> bool:
-        if not keys:
-            return False
-        marks = ", ".join("?" * len(keys))
-        return bool(self.query(f"SELECT 1 FROM blocklist WHERE key IN ({marks}) LIMIT 1", keys))
-
-    def blocklist(self) -> list[dict[str, Any]]:
-        return list(self.query("SELECT * FROM blocklist ORDER BY created_at DESC"))
-
-    def search_result(self, position: int) -> dict[str, Any]:
-        rows = self.query("SELECT * FROM search_results WHERE position = ?", [position])
-        if not rows:
-            raise NotFoundError(f"no search result {position} (run `dlwatch search QUERY` first)")
-        return json.loads(rows[0]["release"])
 
     # -- attempts and events ---------------------------------------------------------------------
 

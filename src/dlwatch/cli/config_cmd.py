@@ -6,7 +6,8 @@ from dataclasses import asdict
 
 import typer
 
-from ..config import DB_FILE, init_config
+from ..config import DB_FILE
+from ..configfile import init_config
 from .context import app_context, echo, print_json
 
 app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_args_is_help=True)

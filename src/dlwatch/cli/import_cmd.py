@@ -126,7 +126,8 @@ def _secret_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def _merge_mappings(context, report, mappings) -> None:
-    from ..config import add_path_mappings, load_settings
+    from ..config import load_settings
+    from ..configfile import add_path_mappings
 
     if report.dry_run:
         present = set(load_settings(context.paths).path_mappings)
@@ -171,7 +172,7 @@ def export_cmd(
     from .. import clients as core
     from .. import secrets as keyring_secrets
     from ..clientfile import export_text
-    from ..config import write_private
+    from ..configfile import write_private
     from ..errors import KeyringUnavailable
 
     def has_secret(client) -> bool:

@@ -94,7 +94,7 @@ def remove_cmd(
 ) -> None:
     """Remove a target: its table in config.toml and its URL in the keyring."""
     from .. import notify
-    from ..config import remove_notify_target
+    from ..configfile import remove_notify_target
     from ..errors import NotFoundError
 
     notify.check_name(name)
