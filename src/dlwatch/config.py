@@ -144,7 +144,7 @@ DEFAULTS = Settings()
 
 
 def default_document() -> dict:
-    """config.toml as `dlwatch config init` writes it (every key at its default)."""
+    """Every key of config.toml at its default (the shipped example must show each one)."""
     return {
         "poll": {
             "interval": DEFAULTS.poll_interval,
@@ -168,6 +168,8 @@ def default_document() -> dict:
             "retries": DEFAULTS.hooks.retries,
             "retry_delay": DEFAULTS.hooks.retry_delay,
         },
+        "dead": {key: getattr(DEFAULTS.dead, key) for key in DeadRules.__dataclass_fields__},
+        "guard": {"min_free": DEFAULTS.guard_min_free},
         "path_mappings": [],
     }
 
