@@ -241,20 +241,7 @@ def test_track_by_title_finds_a_finished_usenet_job(cli, httpx_mock):
 
 
 def test_via_prowlarr_an_nzb_is_found_by_title_then_tracked_by_id(cli, searched, httpx_mock):
-    cli(
-        "client",
-        "add",
-        "sab",
-        "--type",
-        "sabnzbd",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "8090",
-        "--api-key-stdin",
-        "--no-test",
-        input="sabkey\n",
-    )
+    add_sab(cli)
     reply(httpx_mock, "/api/v1/search", "grab_ok.json", method="POST")
     assert cli("grab", "1", "--via-prowlarr").exit_code == 0
     queue = fixture_body("sabnzbd/queue_downloading.json")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from ..models import Secret
-from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin
+from .context import app_context, echo, print_json, print_rows, secret_from_stdin_or_prompt
 
 app = typer.Typer(
     help='Sonarr and Radarr instances dlwatch hands dead downloads back to ([dead] action = "retry").',
@@ -27,15 +24,9 @@ def add_cmd(
 ) -> None:
     """Remember a Sonarr or Radarr (its API key in the OS keyring; Settings > General > API Key)."""
     from .. import arrs
-    from ..errors import UsageError
 
     context = app_context(ctx)
-    if api_key_stdin:
-        key = Secret(read_secret_from_stdin("API key"))
-    elif sys.stdin.isatty():
-        key = Secret(typer.prompt(f"{app_name} API key (input hidden)", hide_input=True))
-    else:
-        raise UsageError("give the API key with --api-key-stdin")
+    key = secret_from_stdin_or_prompt(f"{app_name} API key", api_key_stdin, "--api-key-stdin")
     version = arrs.add(
         context.store, name, app_name, url, key, test=not no_test, timeout=context.settings.request_timeout
     )

@@ -15,6 +15,7 @@ import typer
 from ..config import DB_FILE, HomePaths, Settings, load_settings
 
 if TYPE_CHECKING:
+    from ..models import Secret
     from ..store import Store
 
 
@@ -104,6 +105,19 @@ def read_secret_from_stdin(what: str) -> str:
 
         raise UsageError(f"no {what} on standard input")
     return value
+
+
+def secret_from_stdin_or_prompt(what: str, from_stdin: bool, option: str) -> Secret:
+    """A secret from standard input (with `option`) or a hidden prompt on a terminal; never from
+    the command line, where `ps` would show it."""
+    from ..errors import UsageError
+    from ..models import Secret
+
+    if from_stdin:
+        return Secret(read_secret_from_stdin(what))
+    if sys.stdin.isatty():
+        return Secret(typer.prompt(f"{what} (input hidden)", hide_input=True))
+    raise UsageError(f"give the {what} with {option} (it is a secret: never on the command line)")
 
 
 @contextmanager

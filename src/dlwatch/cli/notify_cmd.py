@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from ..errors import DlwatchError, UsageError
-from ..models import Secret
-from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, warn
+from .context import app_context, echo, print_json, print_rows, secret_from_stdin_or_prompt, warn
 
 app = typer.Typer(
     help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).",
@@ -42,12 +39,7 @@ def add_cmd(
     if unknown := [s for s in statuses if s not in NOTIFY_STATUSES]:
         raise UsageError(f"--on {unknown[0]}: not a status (one of {', '.join(sorted(NOTIFY_STATUSES))})")
     notify.check_name(name)
-    if url_stdin:
-        url = Secret(read_secret_from_stdin("apprise URL"))
-    elif sys.stdin.isatty():
-        url = Secret(typer.prompt("apprise URL (input hidden)", hide_input=True))
-    else:
-        raise UsageError("give the apprise URL with --url-stdin (it holds tokens: never on the command line)")
+    url = secret_from_stdin_or_prompt("apprise URL", url_stdin, "--url-stdin")
     notify.check_url(url)
     if not no_test:
         outcome = notify.deliver_now(url, name)
