@@ -148,6 +148,9 @@ def start_transmission(root: Path) -> Daemon:
     downloads.mkdir(exist_ok=True)
     port, peer_port = free_port(), free_port()
     log = root / "transmission.log"
+    # No download queue: torrents left by earlier tests in this session must not hold a later
+    # test's download in "queued" (Transmission's default lets 5 download at once).
+    (config / "settings.json").write_text(json.dumps({"download-queue-enabled": False}))
     args = [
         BINARIES["transmission"],
         "--foreground",
@@ -226,6 +229,9 @@ def start_qbittorrent(root: Path) -> Daemon:
                 "Session\\LSDEnabled=false",
                 "Session\\PeXEnabled=false",
                 "Session\\AnonymousModeEnabled=false",
+                # No queue: seeds left by earlier tests must not keep a later test's seed waiting
+                # (qBittorrent's default lets 3 upload and 5 be active at once).
+                "Session\\QueueingSystemEnabled=false",
                 "",
                 "[Preferences]",
                 f"Downloads\\SavePath={downloads}",

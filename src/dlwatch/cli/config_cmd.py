@@ -8,6 +8,7 @@ import typer
 
 from ..config import DB_FILE
 from ..configfile import init_config
+from ..humane import human_bytes, human_duration
 from .context import app_context, echo, print_json
 
 app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_args_is_help=True)
@@ -44,6 +45,16 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     for key in ("on_complete", "on_failed", "on_change"):
         echo(f"hook {key + ':':<13}{getattr(settings.hooks, key) or '-'}")
     echo(f"hook timeout:    {settings.hooks.timeout:g} s")
+    for target in settings.hooks.notify:
+        echo(f"notify:          {target.name} on {', '.join(target.on)}")
+    dead = settings.dead
+    rules = [f"{r} {human_duration(dead.duration(r))}" for r in ("stalled", "metadata", "unavailable", "slow")]
+    echo(f"dead rules:      {', '.join(r if not r.endswith(' 0s') else r.split()[0] + ' off' for r in rules)}")
+    echo(f"dead action:     {dead.action} after {dead.strikes} strikes (max_retries {dead.max_retries})")
+    for name, _ in settings.dead_by_client:
+        echo(f"dead rules:      own [dead.clients.{name}] for {name}")
+    guard = human_bytes(settings.guard_min_free) if settings.guard_min_free else "off"
+    echo(f"disk guard:      {guard}")
     if not settings.path_mappings:
         echo("path mappings:   none")
     for m in settings.path_mappings:
