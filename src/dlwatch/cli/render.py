@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..attempt import seconds_since
 from ..humane import human_bytes, human_duration
 from ..models import DownloadStatus
 from ..records import client_label
@@ -77,8 +78,10 @@ def attempts_table(
         table.add_column("age", no_wrap=True)
     for a in attempts:
         status = Text(str(a.status), style=STATUS_STYLE.get(a.status, ""))
-        if a.strikes and not a.status.is_final:  # a dead-download rule it has met, poll after poll
-            status.append(f"\n{a.strike_rule}: {a.strikes} strikes", style="yellow")
+        # A dead-download rule it has met poll after poll, once that has lasted a minute (a download
+        # that has not found its first peer yet is no news).
+        if a.strikes and not a.status.is_final and seconds_since(a.strike_since or "") >= 60:
+            status.append(f"\n{a.strike_rule}:{a.strikes}", style="yellow")  # e.g. stalled:3
         title = Text(shown(a.title))
         if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
             title.append("\n" + shown(a.raw_file_path), style="dim")
