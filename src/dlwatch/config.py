@@ -9,7 +9,6 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .deadness import ACTIONS, DeadRules
 from .errors import ConfigError
 from .models import DownloadStatus
 
@@ -71,6 +70,36 @@ class NotifyTarget:
 
     name: str
     on: tuple[str, ...] = ("completed", "failed")
+
+
+# Checked in this order: the most specific reason wins (a magnet without metadata also makes no progress).
+RULES = ("metadata", "unavailable", "stalled", "slow")
+ACTIONS = ("report", "remove", "remove_with_data", "retry")
+
+
+@dataclass(frozen=True)
+class DeadRules:
+    """[dead] in config.toml, and [dead.clients.NAME] for one client; deadness.py applies them.
+    A duration of 0 turns its rule off."""
+
+    stalled_after: float = 6 * 3600.0  # no progress while downloading or stalled
+    metadata_after: float = 3600.0  # a magnet still fetching its metadata
+    unavailable_after: float = 6 * 3600.0  # availability below 1: no complete copy among the peers
+    min_speed: float = 0.0  # bytes/s; below it while downloading counts as slow (0: the rule is off)
+    slow_after: float = 2 * 3600.0
+    strikes: int = 3  # polls in a row a rule must hold, besides its duration
+    action: str = "report"  # what happens to a dead download: see ACTIONS
+    max_retries: int = 2  # with action = "retry": replacements tried for one original download
+
+    def duration(self, rule: str) -> float:
+        if rule == "slow" and not self.min_speed:
+            return 0.0
+        return {
+            "stalled": self.stalled_after,
+            "metadata": self.metadata_after,
+            "unavailable": self.unavailable_after,
+            "slow": self.slow_after,
+        }[rule]
 
 
 @dataclass(frozen=True)

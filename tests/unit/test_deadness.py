@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from dlwatch.attempt import iso_ago
-from dlwatch.config import parse_settings
-from dlwatch.deadness import DeadRules, judge
+from dlwatch.config import DeadRules, parse_settings
+from dlwatch.deadness import judge
 from dlwatch.errors import ConfigError
 from dlwatch.models import DownloadItem, DownloadStatus, Protocol
 from dlwatch.store import Attempt

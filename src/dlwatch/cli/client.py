@@ -9,7 +9,6 @@ import typer
 
 from .. import registry
 from .. import secrets as keyring_secrets
-from ..diskguard import last_readings
 from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
@@ -19,6 +18,13 @@ from .context import app_context, echo, print_json, print_rows, read_secret_from
 app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
 
 TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client types` lists them all."
+
+
+def _folders(ctx: typer.Context, client: ClientConfig) -> list:
+    """The client's download folders and their free space, as the last poll measured them."""
+    from ..diskguard import last_readings  # here: `--help` and the other commands need none of it
+
+    return last_readings(app_context(ctx).store, client)
 
 
 def _secret_options(
@@ -124,7 +130,7 @@ def add_cmd(
     if secret is None:
         _warn_if_secretless(client)
     if as_json:
-        data = client_record(client, last_readings(app_context(ctx).store, client))
+        data = client_record(client, _folders(ctx, client))
         data["version"] = version.version if version else None
         print_json(data)
     else:
@@ -136,7 +142,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     """List the configured clients, preferred first."""
     clients = app_context(ctx).store.list_clients()
     if as_json:
-        print_json([client_record(c, last_readings(app_context(ctx).store, c)) for c in clients])
+        print_json([client_record(c, _folders(ctx, c)) for c in clients])
         return
     if not clients:
         echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
@@ -158,7 +164,7 @@ def show_cmd(
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
     client = app_context(ctx).store.get_client(name)
-    data = client_record(client, last_readings(app_context(ctx).store, client))
+    data = client_record(client, _folders(ctx, client))
     if as_json:
         print_json(data)
         return
@@ -235,7 +241,7 @@ def edit_cmd(
         context.store, name, changes, secret, test=not no_test, timeout=context.settings.request_timeout
     )
     if as_json:
-        print_json(client_record(updated, last_readings(context.store, updated)))
+        print_json(client_record(updated, _folders(ctx, updated)))
     else:
         _report_version(updated, version, "updated")
 
