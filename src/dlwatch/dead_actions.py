@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Settings
+from .config import DeadRules, Settings
 from .deadness import Verdict
 from .matching import normalise_title
 from .models import ClientConfig, Protocol
@@ -30,7 +30,6 @@ class DeadOutcome:
     action: str
     ok: bool
     detail: str
-    replacement_id: int | None = None
 
 
 def carry_out(store: Store, settings: Settings, dead: list[tuple[ClientConfig, Verdict]]) -> list[DeadOutcome]:
@@ -102,16 +101,15 @@ def release_keys(release: dict) -> list[str]:
     return keys
 
 
-def _chain_root(store: Store, attempt: Attempt) -> tuple[Attempt, int]:
-    """The original download and how many replacements came after it."""
+def _replacements_before(store: Store, attempt: Attempt) -> int:
+    """How many replacements came between the original download and this one."""
     tries, current = 0, attempt
     while current.retry_of is not None and tries < 1000:
         current, tries = store.get_attempt(current.retry_of), tries + 1
-    return current, tries
+    return tries
 
 
-def replace_release(store: Store, settings: Settings, attempt: Attempt, rules) -> DeadOutcome:
-    from .prowlarr import Release
+def replace_release(store: Store, settings: Settings, attempt: Attempt, rules: DeadRules) -> DeadOutcome:
     from .releases import open_prowlarr, send_found
 
     grab = store.grab_of(attempt.id)
@@ -119,8 +117,7 @@ def replace_release(store: Store, settings: Settings, attempt: Attempt, rules) -
         return DeadOutcome(attempt.id, "retry", False, "not grabbed from a dlwatch search: nothing to search again")
     release, searched = grab
     store.block(release_keys(release), release["title"], attempt.error or "dead", attempt.id)
-    _, tries = _chain_root(store, attempt)
-    if tries >= rules.max_retries:
+    if _replacements_before(store, attempt) >= rules.max_retries:
         return DeadOutcome(attempt.id, "retry", False, f"blocklisted; no retries left ({rules.max_retries} tried)")
     options = {k: v for k, v in searched.items() if k != "query"}
     with open_prowlarr(store, settings) as prowlarr:
@@ -131,13 +128,13 @@ def replace_release(store: Store, settings: Settings, attempt: Attempt, rules) -
         return DeadOutcome(attempt.id, "retry", False, "blocklisted; the search found nothing else to try")
     best = max(candidates, key=lambda r: (r.seeders or 0) if protocol is Protocol.TORRENT else (r.grabs or 0))
     client = store.client_by_id(attempt.client_id)
-    result = send_found(
+    send_found(
         store,
         settings,
-        Release.from_json(best.to_json()),
+        best,
         searched,
         client_name=client.name if client else None,
         ref=attempt.ref,
         retry_of=attempt.id,
     )
-    return DeadOutcome(attempt.id, "retry", True, f"blocklisted; sent {best.title!r} instead", result.attempt.id)
+    return DeadOutcome(attempt.id, "retry", True, f"blocklisted; sent {best.title!r} instead")

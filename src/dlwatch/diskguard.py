@@ -12,12 +12,16 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from .attempt import now_iso
 from .config import Settings
 from .humane import human_bytes
 from .models import ClientConfig, DownloadItem, DownloadStatus
 from .store import Store
+
+if TYPE_CHECKING:
+    from .actions import ActionResult
 
 RESUME_MARGIN = 1.05  # resume only with 5 % more than min_free, so it does not pause and resume in turn
 _KEY = "free_space:"  # meta key prefix, then the client id
@@ -70,30 +74,25 @@ def _keep(store: Store, client: ClientConfig, readings: list[DirSpace]) -> None:
         store.set_meta(_KEY + client.id, json.dumps([asdict(d) for d in readings]))
 
 
-def guard(store: Store, settings: Settings, client: ClientConfig, items: list[DownloadItem]) -> list[str]:
-    """Measure this client's folders, keep the readings, and pause or resume as min_free says; what
-    it did, one line each (failures too: one client's guard failing stops nothing else)."""
+def guard(store: Store, settings: Settings, client: ClientConfig, items: list[DownloadItem]) -> list[ActionResult]:
+    """Measure this client's folders, keep the readings, and pause or resume as min_free says; one
+    result per download acted on (a failure is that download's own: nothing else stops)."""
+    from .actions import act
+
     readings = measure(settings, client, items)
     _keep(store, client, readings)
     minimum = settings.guard_min_free
-    known = [d for d in readings if d.free_bytes is not None]
+    known = [(d.free_bytes, d.path) for d in readings if d.free_bytes is not None]
     if not minimum or not known:
         return []
-    from .actions import act
-
-    lowest = min(known, key=lambda d: d.free_bytes or 0)
+    free, folder = min(known)
     attempts = store.list_attempts(client_id=client.id, active_only=True)
-    done: list[str] = []
-    if (lowest.free_bytes or 0) < minimum:
-        free, below = human_bytes(lowest.free_bytes), human_bytes(minimum)
-        why = f"paused by the disk guard: {free} free in {lowest.path}, below {below}"
+    if free < minimum:
+        why = f"paused by the disk guard: {human_bytes(free)} free in {folder}, below {human_bytes(minimum)}"
         ids = [a.id for a in attempts if a.status in _ACTIVE and a.client_download_id]
-        done += [
-            r.detail if r.ok else f"FAILED {r.detail}"
-            for r in act(store, settings, ids, "pause", why=why, by_guard=True)
-        ]
-    elif (lowest.free_bytes or 0) >= minimum * RESUME_MARGIN:
-        why = f"resumed by the disk guard: {human_bytes(lowest.free_bytes)} free in {lowest.path} again"
+        return act(store, settings, ids, "pause", why=why, by_guard=True)
+    if free >= minimum * RESUME_MARGIN:
+        why = f"resumed by the disk guard: {human_bytes(free)} free in {folder} again"
         ids = [a.id for a in attempts if a.guard_paused and a.status is DownloadStatus.PAUSED]
-        done += [r.detail if r.ok else f"FAILED {r.detail}" for r in act(store, settings, ids, "resume", why=why)]
-    return done
+        return act(store, settings, ids, "resume", why=why)
+    return []

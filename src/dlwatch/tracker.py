@@ -43,15 +43,13 @@ class PollResult:
     answered: list[str] = field(default_factory=list)  # names of the clients that answered
     # Downloads this process found dead (and recorded so: only the writer that won acts on them).
     dead: list[tuple[ClientConfig, Verdict]] = field(default_factory=list)
-    # Each client's answer this cycle, by client id (for the disk guard).
-    answers: dict[str, dict[int, DownloadItem]] = field(default_factory=dict)
 
-    def record(self, store: Store, changes: list[Change], settings: Settings, client: ClientConfig | None) -> None:
+    def record(self, store: Store, changes: list[Change], settings: Settings, client: ClientConfig) -> None:
         """Record changes (one transaction) and keep what this process must act on."""
         events = eventlog.record(store, changes, settings.hooks)
         self.events += events
         verdicts = {c.after.id: c.verdict for c in changes if c.verdict is not None}
-        if verdicts and client is not None:
+        if verdicts:
             self.dead += [(client, verdicts[e.attempt_id]) for e in events if e.attempt_id in verdicts]
 
     @property
@@ -268,12 +266,17 @@ def poll(
         if a.id not in claimed and a.protocol in answered and seconds_since(a.created_at) >= settings.find_window
     ]
     result.events += eventlog.record(store, lost, settings.hooks)
-    result.answers = answers
-    _after_answers(store, settings, result, [c for c in enabled if c.id in answers])
+    _after_answers(store, settings, result, {c.id: c for c in enabled}, answers)
     return result
 
 
-def _after_answers(store: Store, settings: Settings, result: PollResult, answered: list[ClientConfig]) -> None:
+def _after_answers(
+    store: Store,
+    settings: Settings,
+    result: PollResult,
+    clients: dict[str, ClientConfig],
+    answers: dict[str, dict[int, DownloadItem]],
+) -> None:
     """What the answers call for beyond recording them: acting on dead downloads, and the disk guard."""
     from .dead_actions import carry_out
     from .diskguard import guard
@@ -281,10 +284,11 @@ def _after_answers(store: Store, settings: Settings, result: PollResult, answere
     for outcome in carry_out(store, settings, result.dead):
         if not outcome.ok:
             result.failures.append(ClientFailure("dead download", f"attempt {outcome.attempt_id}: {outcome.detail}"))
-    for client in answered:
-        for line in guard(store, settings, client, list(result.answers[client.id].values())):
-            if line.startswith("FAILED "):
-                result.failures.append(ClientFailure(client.name, line.removeprefix("FAILED ")))
+    for client_id, answer in answers.items():
+        client = clients[client_id]
+        for action in guard(store, settings, client, list(answer.values())):
+            if not action.ok:
+                result.failures.append(ClientFailure(client.name, action.detail))
 
 
 def _not_found(before: Attempt, settings: Settings) -> Change:

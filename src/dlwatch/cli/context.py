@@ -73,10 +73,11 @@ def print_json(data: Any) -> None:
     """Indented for a person at a terminal; compact (and faster) for a script reading a pipe."""
     from ..records import versioned
 
+    data = versioned(data)
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(versioned(data), indent=2) + "\n")
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(json.dumps(versioned(data), separators=(",", ":")) + "\n")
+        sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
 
 
 def json_line(record: dict[str, Any]) -> str:
