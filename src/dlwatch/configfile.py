@@ -26,7 +26,7 @@ def add_notify_target(path: Path, target: NotifyTarget) -> bool:
         if any(t.name == target.name for t in parse_settings(tomllib.loads(text), path).hooks.notify):
             return False
         block = f"[notify.{target.name}]\n" + tomli_w.dumps({"on": list(target.on)})
-        write_private(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block)
+        _append(path, text, block)
     return True
 
 
@@ -84,16 +84,18 @@ def write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def add_path_mappings(path: Path, mappings: list[PathMapping]) -> tuple[list[PathMapping], list[PathMapping]]:
+def add_path_mappings(
+    path: Path, mappings: list[PathMapping], *, dry_run: bool = False
+) -> tuple[list[PathMapping], list[PathMapping]]:
     """Append the mappings config.toml lacks as [[path_mappings]] tables, keeping every comment of
-    the file; (added, already present)."""
+    the file; (added, or with `dry_run` would be; already present). A dry run writes nothing."""
     import tomli_w
 
-    with _locked(path):
+    with contextlib.nullcontext() if dry_run else _locked(path):
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         present = set(parse_settings(tomllib.loads(text), path).path_mappings) if text else set()
         added = [m for m in dict.fromkeys(mappings) if m not in present]
-        if added:
+        if added and not dry_run:
             # Written as [[path_mappings]] headers, never as `path_mappings = [...]`, which would land
             # inside whatever table ends the file.
             block = "\n".join(
@@ -101,5 +103,10 @@ def add_path_mappings(path: Path, mappings: list[PathMapping]) -> tuple[list[Pat
                 + tomli_w.dumps({"remote": m.remote, "local": m.local, **({"client": m.client} if m.client else {})})
                 for m in added
             )
-            write_private(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block)
+            _append(path, text, block)
     return added, [m for m in mappings if m in present]
+
+
+def _append(path: Path, text: str, block: str) -> None:
+    """The file's text, then a blank line, then the new tables."""
+    write_private(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block)

@@ -54,10 +54,10 @@ class ClientError(DlwatchError):
             self.client = client
             return self
         from .registry import adapter_class
+        from .secrets import stdin_option
 
         self.client = client.name
-        kind = adapter_class(client.type).secret_kind
-        self.secret_option = "--api-key-stdin" if kind == "api_key" else "--password-stdin"
+        self.secret_option = stdin_option(adapter_class(client.type).secret_kind)
         return self
 
     def __str__(self) -> str:

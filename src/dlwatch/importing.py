@@ -90,7 +90,7 @@ def import_clients(
             config.id = str(uuid.uuid4())
         kind = client_core.secret_kind(config)
         secret = None
-        if proposal.needs_secret and not _has_secret(config, kind) and not dry_run:
+        if proposal.needs_secret and not has_secret(config, kind) and not dry_run:
             secret = ask_secret(config.name, kind)
         if not dry_run:
             if secret:
@@ -102,7 +102,7 @@ def import_clients(
                 taken_ids.add(config.id)
         (report.updated if existing else report.created).append(config.name)
         report.clients.append(config)
-        if proposal.needs_secret and not secret and not _has_secret(config, kind):
+        if proposal.needs_secret and not secret and not has_secret(config, kind):
             report.needs_secret.append(config.name)
     return report
 
@@ -119,18 +119,15 @@ def mappings_for(clients: list[ClientConfig], remote: list[RemotePathMapping]) -
 
 def secret_hint(name: str, kind: str) -> str:
     """How to give one client its secret, with the right option for its kind."""
-    option = "--api-key-stdin" if kind == keyring_secrets.API_KEY else "--password-stdin"
-    return f"`dlwatch client edit {_quoted(name)} {option}`"
-
-
-def _quoted(name: str) -> str:
     import shlex
 
-    return shlex.quote(name)
+    return f"`dlwatch client edit {shlex.quote(name)} {keyring_secrets.stdin_option(kind)}`"
 
 
-def _has_secret(client: ClientConfig, kind: str) -> bool:
+def has_secret(client: ClientConfig, kind: str | None = None) -> bool:
+    """Whether dlwatch can find the client's secret (environment or keyring) on this machine."""
     try:
+        kind = kind or client_core.secret_kind(client)
         return keyring_secrets.get_secret(client.id, client.name, kind) is not None
     except KeyringUnavailable:
         return False

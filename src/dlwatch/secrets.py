@@ -24,6 +24,11 @@ NO_KEYRING_HINT = (
 )
 
 
+def stdin_option(kind: str) -> str:
+    """The command-line option that reads a secret of this kind from standard input."""
+    return "--api-key-stdin" if kind == API_KEY else "--password-stdin"
+
+
 def env_slug(client_name: str) -> str:
     """The name as it appears in environment variables: upper-cased, other characters as `_`.
     Two clients whose names fold to the same slug would share a variable, so that is refused."""

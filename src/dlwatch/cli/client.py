@@ -36,8 +36,7 @@ def _secret_options(
     label = "API key" if kind == keyring_secrets.API_KEY else "password"
     wrong_flag = password_stdin if kind == keyring_secrets.API_KEY else api_key_stdin
     if wrong_flag:
-        right = "--api-key-stdin" if kind == keyring_secrets.API_KEY else "--password-stdin"
-        raise UsageError(f"{type_name} takes a {label}: use {right}")
+        raise UsageError(f"{type_name} takes a {label}: use {keyring_secrets.stdin_option(kind)}")
     if api_key_stdin or password_stdin:
         return Secret(read_secret_from_stdin(label))
     # A password goes with a username, except where the client has a password and no users (Deluge).

@@ -126,15 +126,11 @@ def _secret_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def _merge_mappings(context, report, mappings) -> None:
-    from ..config import load_settings
     from ..configfile import add_path_mappings
 
-    if report.dry_run:
-        present = set(load_settings(context.paths).path_mappings)
-        report.path_mappings = [m for m in dict.fromkeys(mappings) if m not in present]
-        report.path_mappings_present = [m for m in mappings if m in present]
-    else:
-        report.path_mappings, report.path_mappings_present = add_path_mappings(context.config_file, mappings)
+    report.path_mappings, report.path_mappings_present = add_path_mappings(
+        context.config_file, mappings, dry_run=report.dry_run
+    )
 
 
 def _show(report, as_json: bool) -> None:
@@ -169,17 +165,9 @@ def export_cmd(
 ) -> None:
     """Write every client's settings as TOML, never a secret: a backup, or a setup to copy elsewhere
     with `dlwatch client import --from-file FILE`."""
-    from .. import clients as core
-    from .. import secrets as keyring_secrets
     from ..clientfile import export_text
     from ..configfile import write_private
-    from ..errors import KeyringUnavailable
-
-    def has_secret(client) -> bool:
-        try:
-            return keyring_secrets.get_secret(client.id, client.name, core.secret_kind(client)) is not None
-        except KeyringUnavailable:
-            return False
+    from ..importing import has_secret
 
     text = export_text(app_context(ctx).store.list_clients(), has_secret)
     if output is None:
