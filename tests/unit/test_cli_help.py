@@ -15,9 +15,11 @@ from tests.unit.test_store import tracked
 
 
 def _commands(command, path):
-    if hasattr(command, "commands"):
-        for name, sub in command.commands.items():
-            yield from _commands(sub, [*path, name])
+    """Every command under `command`, through the same lookup a command line takes (commands are
+    built only when asked for)."""
+    if hasattr(command, "list_commands"):
+        for name in command.list_commands(None):
+            yield from _commands(command.get_command(None, name), [*path, name])
     else:
         yield " ".join(path), command
 
@@ -31,6 +33,13 @@ def test_every_command_option_and_argument_has_help():
             if param.name != "help" and not getattr(param, "help", None):
                 missing.append(f"{path} {param.opts[0]}")
     assert missing == []
+
+
+def test_every_command_is_reached_by_its_name():
+    paths = [path for path, _ in _commands(typer.main.get_command(app), ["dlwatch"])]
+    assert len(paths) >= 40
+    for expected in ("dlwatch status", "dlwatch client push", "dlwatch client import", "dlwatch hooks retry"):
+        assert expected in paths
 
 
 def _complete(words: str) -> list[str]:

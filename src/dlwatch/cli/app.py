@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -13,11 +14,20 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..config import DB_FILE, resolve_home
 from ..errors import DlwatchError
-from .context import AppContext, echo
+from .context import AppContext, command_group, echo
 
 
 class DlwatchGroup(TyperGroup):
-    """Turns dlwatch's own errors into one line on stderr and an exit code, never a traceback."""
+    """Turns dlwatch's own errors into one line on stderr and an exit code, never a traceback, and
+    builds each command only when it is asked for (COMMANDS)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = _build(cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -109,55 +119,47 @@ def root(
     ctx.call_on_close(context.close)
 
 
-def _register() -> None:
-    from . import (
-        actions_cmd,
-        arr_cmd,
-        client,
-        config_cmd,
-        downloads,
-        hooks_cmd,
-        import_cmd,
-        notify_cmd,
-        prowlarr_cmd,
-        push_cmd,
-        serve_cmd,
-        watch,
-    )
-
-    client.app.command("push")(push_cmd.push)
-    client.app.command("import")(import_cmd.import_cmd)
-    client.app.command("export")(import_cmd.export_cmd)
-
-    app.add_typer(client.app, name="client")
-    app.add_typer(hooks_cmd.app, name="hooks")
-    app.add_typer(notify_cmd.app, name="notify")
-    app.add_typer(arr_cmd.app, name="arr")
-    app.add_typer(config_cmd.app, name="config")
-    app.add_typer(prowlarr_cmd.app, name="prowlarr")
-    app.command()(prowlarr_cmd.search)
-    app.command()(prowlarr_cmd.grab)
-    for command in (
-        downloads.send,
-        downloads.track,
-        downloads.status,
-        watch.watch,
-        downloads.poll,
-        downloads.history,
-        actions_cmd.pause,
-        actions_cmd.resume,
-        actions_cmd.remove,
-        actions_cmd.retry,
-        actions_cmd.prune,
-        downloads.forget,
-        push_cmd.report,
-        push_cmd.listen,
-        serve_cmd.serve,
-    ):
-        app.command()(command)
+# Every command by name, as "module:attribute" (a command function or a group's Typer app), in the
+# order --help lists them. A command is built (its module imported, its signature read) only when it
+# is the one run, or when --help or completion lists them all: building all of them cost ~50 ms of
+# every start, and cron starts one a minute.
+COMMANDS: dict[str, str] = {
+    "search": "prowlarr_cmd:search",
+    "grab": "prowlarr_cmd:grab",
+    "send": "downloads:send",
+    "track": "downloads:track",
+    "status": "downloads:status",
+    "watch": "watch:watch",
+    "poll": "downloads:poll",
+    "history": "downloads:history",
+    "pause": "actions_cmd:pause",
+    "resume": "actions_cmd:resume",
+    "remove": "actions_cmd:remove",
+    "retry": "actions_cmd:retry",
+    "prune": "actions_cmd:prune",
+    "forget": "downloads:forget",
+    "report": "push_cmd:report",
+    "listen": "push_cmd:listen",
+    "serve": "serve_cmd:serve",
+    "client": "client:app",
+    "hooks": "hooks_cmd:app",
+    "notify": "notify_cmd:app",
+    "arr": "arr_cmd:app",
+    "config": "config_cmd:app",
+    "prowlarr": "prowlarr_cmd:app",
+}
 
 
-_register()
+def _build(name: str) -> Any:
+    """The click command for COMMANDS[name]."""
+    module_name, attribute = COMMANDS[name].split(":")
+    target = getattr(importlib.import_module(f"{__package__}.{module_name}"), attribute)
+    if not isinstance(target, typer.Typer):
+        target, function = command_group(help=None), target
+        target.command(name)(function)
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
 
 
 def main() -> None:

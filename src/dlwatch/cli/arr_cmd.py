@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from .context import app_context, echo, print_json, print_rows, secret_from_stdin_or_prompt
+from .context import app_context, command_group, echo, print_json, print_rows, secret_from_stdin_or_prompt
 
-app = typer.Typer(
-    help='Sonarr and Radarr instances dlwatch hands dead downloads back to ([dead] action = "retry").',
-    no_args_is_help=True,
-)
+app = command_group(help='Sonarr and Radarr instances dlwatch hands dead downloads back to ([dead] action = "retry").')
 
 
 @app.command("add")

@@ -13,9 +13,9 @@ from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
 from .completion import client_names
-from .context import app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
+from .context import app_context, command_group, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
-app = typer.Typer(help="Add, inspect, change, remove and test download clients.", no_args_is_help=True)
+app = command_group(help="Add, inspect, change, remove and test download clients.")
 
 TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client types` lists them all."
 
@@ -328,3 +328,15 @@ def types_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
             f"{r['type']:<14} {r['protocol']:<8} port {r['default_port']:<6} "
             f"url base {r['default_url_base'] or '/':<14} {r['secret']}"
         )
+
+
+# Their own modules, for what they share with `report` (push) and with Prowlarr's import.
+def _attach_subcommands() -> None:
+    from . import import_cmd, push_cmd
+
+    app.command("push")(push_cmd.push)
+    app.command("import")(import_cmd.import_cmd)
+    app.command("export")(import_cmd.export_cmd)
+
+
+_attach_subcommands()

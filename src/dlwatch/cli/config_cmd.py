@@ -9,9 +9,9 @@ import typer
 from ..config import DB_FILE
 from ..configfile import init_config
 from ..humane import human_bytes, human_duration
-from .context import app_context, echo, print_json
+from .context import app_context, command_group, echo, print_json
 
-app = typer.Typer(help="Where dlwatch keeps its files, and its settings.", no_args_is_help=True)
+app = command_group(help="Where dlwatch keeps its files, and its settings.")
 
 
 @app.command("path")

@@ -65,6 +65,13 @@ def positive_seconds(value: float | None) -> float | None:
     return value
 
 
+def command_group(help: str | None, *, no_args_is_help: bool = True) -> typer.Typer:
+    """A group of subcommands (`dlwatch client …`), or one command. Each is built on its own, when it
+    is the one run (app.COMMANDS), so it carries the root's settings itself: plain help text, and the
+    completion options on the root only."""
+    return typer.Typer(help=help, no_args_is_help=no_args_is_help, add_completion=False, rich_markup_mode=None)
+
+
 def app_context(ctx: typer.Context) -> AppContext:
     return ctx.find_root().obj
 

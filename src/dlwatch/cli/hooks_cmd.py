@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from .context import MAX_ID, app_context, echo, print_json
+from .context import MAX_ID, app_context, command_group, echo, print_json
 
-app = typer.Typer(
+app = command_group(
     help="Hook deliveries: one per status change and hook, run at least once (see the README).",
     no_args_is_help=False,
 )

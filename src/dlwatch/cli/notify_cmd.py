@@ -5,12 +5,9 @@ from __future__ import annotations
 import typer
 
 from ..errors import DlwatchError, UsageError
-from .context import app_context, echo, print_json, print_rows, secret_from_stdin_or_prompt, warn
+from .context import app_context, command_group, echo, print_json, print_rows, secret_from_stdin_or_prompt, warn
 
-app = typer.Typer(
-    help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).",
-    no_args_is_help=True,
-)
+app = command_group(help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).")
 
 
 @app.command("add")

@@ -7,9 +7,19 @@ import sys
 import typer
 
 from ..models import Secret
-from .context import MAX_ID, app_context, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
+from .context import (
+    MAX_ID,
+    app_context,
+    command_group,
+    echo,
+    print_json,
+    print_rows,
+    read_secret_from_stdin,
+    waiting,
+    warn,
+)
 
-app = typer.Typer(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).", no_args_is_help=True)
+app = command_group(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).")
 
 
 @app.command("set")
