@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 
 def client_label(attempt: Attempt, names: dict[str, str]) -> str:
     """The `client` of a record: the client's name, or what stands for one that is not known."""
-    if not attempt.client_id:
+    return _label(attempt.client_id, names)
+
+
+def _label(client_id: str | None, names: dict[str, str]) -> str:
+    if not client_id:
         return "(finding)"  # sent through Prowlarr, not yet seen in a client
-    return names.get(attempt.client_id, "(removed)")
+    return names.get(client_id, "(removed)")
 
 
 def attempt_records(store: Store, attempts: list[Attempt]) -> list[dict[str, Any]]:
@@ -39,6 +43,53 @@ def attempt_records(store: Store, attempts: list[Attempt]) -> list[dict[str, Any
         record["free_bytes"] = free.get(a.client_id)
         records.append(record)
     return records
+
+
+def attempt_records_json(store: Store, **which: Any) -> list[str]:
+    """attempt_records of the attempts `store.list_attempts(**which)` returns, each already versioned
+    and encoded by SQLite: `status --json` prints thousands, and reading them into Attempts and
+    encoding them here cost ~120 ms per 5,000 (SQLite takes a tenth of that)."""
+    from .diskguard import lowest_free
+    from .store import attempt_filter
+
+    where, params = attempt_filter(**which)
+    client_ids = [r["client_id"] for r in store.query(f"SELECT DISTINCT client_id FROM attempts{where}", params)]
+    if not client_ids:
+        return []
+    clients = {c.id: c for c in store.list_clients()}
+    names = {c.id: c.name for c in clients.values()}
+    known: list[Any] = []
+    for client_id in client_ids:
+        client = clients.get(client_id)
+        free = lowest_free(store, client) if client else None
+        known += [client_id, _label(client_id, names), client.type if client else None, free]
+    rows = ", ".join(["(?, ?, ?, ?)"] * len(client_ids))
+    sql = (
+        f"WITH k(k_id, k_label, k_type, k_free) AS (VALUES {rows}) "
+        f"SELECT json_object({_record_sql()}) FROM attempts a LEFT JOIN k ON k.k_id IS a.client_id{where} ORDER BY a.id"
+    )
+    return [row[0] for row in store.conn.execute(sql, [*known, *params])]
+
+
+# What attempt_record computes rather than copies from the attempt's own column, as SQLite computes
+# it from a row of `attempts` (a) and of the client it names (k).
+_COMPUTED_SQL = {
+    "client": "k.k_label",
+    "client_type": "k.k_type",
+    "progress": "round(coalesce(a.progress, 0.0), 4)",
+    "free_bytes": "k.k_free",
+}
+
+
+def _record_sql() -> str:
+    """json_object's arguments for an attempt record: attempt_record's keys, in its order."""
+    from .models import DownloadStatus, Protocol
+    from .store import Attempt
+
+    template = Attempt(0, "", "", Protocol.TORRENT, DownloadStatus.QUEUED, "", "")
+    pairs = [f"'schema_version', {SCHEMA_VERSION}"]
+    pairs += [f"'{key}', {_COMPUTED_SQL.get(key, f'a.{key}')}" for key in attempt_record(template, "", None)]
+    return ", ".join(pairs)
 
 
 def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) -> dict[str, Any]:

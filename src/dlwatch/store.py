@@ -246,23 +246,9 @@ class Store(ReleaseTables):
     ) -> list[Attempt]:
         """Attempts by id; `active_only` keeps those not final, and with `missing_since` also the
         `missing` ones that went missing after that time (they are still looked for)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if ids is not None:
-            id_list = list(ids)
-            clauses.append(f"id in ({', '.join('?' * len(id_list))})" if id_list else "0")
-            params += id_list
-        if active_only:
-            active = f"status not in ({', '.join('?' * len(_FINALS))})"
-            params += _FINALS
-            if missing_since is not None:
-                active = f"({active} or (status = ? and updated_at >= ?))"
-                params += [str(DownloadStatus.MISSING), missing_since]
-            clauses.append(active)
-        if client_id is not None:
-            clauses.append("client_id = ?")
-            params.append(client_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = attempt_filter(
+            ids=ids, active_only=active_only, client_id=client_id, missing_since=missing_since
+        )
         return [Attempt.from_row(r) for r in self.query(f"SELECT * FROM attempts{where} ORDER BY id", params)]
 
     def find_active(self, download_ids: Iterable[str], payload_sha256: str | None) -> Attempt | None:
@@ -362,3 +348,31 @@ def _client_to_row(client: ClientConfig) -> dict[str, Any]:
     for key in _BOOL_COLUMNS:
         row[key] = int(row[key])
     return row
+
+
+def attempt_filter(
+    *,
+    ids: Iterable[int] | None = None,
+    active_only: bool = False,
+    client_id: str | None = None,
+    missing_since: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of list_attempts, for queries that read the same
+    attempts another way (records.attempt_records_json)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        id_list = list(ids)
+        clauses.append(f"id in ({', '.join('?' * len(id_list))})" if id_list else "0")
+        params += id_list
+    if active_only:
+        active = f"status not in ({', '.join('?' * len(_FINALS))})"
+        params += _FINALS
+        if missing_since is not None:
+            active = f"({active} or (status = ? and updated_at >= ?))"
+            params += [str(DownloadStatus.MISSING), missing_since]
+        clauses.append(active)
+    if client_id is not None:
+        clauses.append("client_id = ?")
+        params.append(client_id)
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params

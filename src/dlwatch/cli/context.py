@@ -87,6 +87,22 @@ def print_json(data: Any) -> None:
         sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
 
 
+def print_json_records(encoded: list[str]) -> None:
+    """print_json for records already encoded (and versioned), e.g. by SQLite. Piped, they are
+    written as they are, in UTF-8 whatever the locale (JSON is UTF-8)."""
+    if sys.stdout.isatty():
+        sys.stdout.write(json.dumps([json.loads(r) for r in encoded], indent=2) + "\n")
+        return
+    text = "[" + ",".join(encoded) + "]\n"
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode())
+        buffer.flush()
+
+
 def json_line(record: dict[str, Any]) -> str:
     """One record of a JSON Lines feed (`watch --json`, `poll --json`)."""
     from ..records import versioned

@@ -11,7 +11,17 @@ import typer
 from ..models import Protocol
 from ..safetext import shown
 from .completion import attempt_ids, client_names
-from .context import MAX_ID, app_context, echo, json_line, positive_seconds, print_json, waiting, warn
+from .context import (
+    MAX_ID,
+    app_context,
+    echo,
+    json_line,
+    positive_seconds,
+    print_json,
+    print_json_records,
+    waiting,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -243,10 +253,20 @@ def status(
     if ids:
         for attempt_id in ids:
             store.get_attempt(attempt_id)  # a clear error for an unknown id
-    attempts = store.list_attempts(ids=ids, active_only=not (show_all or ids))
+    which = {"ids": ids, "active_only": not (show_all or ids)}
     if as_json:
-        print_json(_records(store, attempts))
-    elif not attempts:
+        from ..records import attempt_records_json
+
+        print_json_records(attempt_records_json(store, **which))
+    else:
+        _print_attempts(store, store.list_attempts(**which), failures, show_all)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_all: bool) -> None:
+    """`status` without --json: a table on a terminal, a line per attempt when piped."""
+    if not attempts:
         echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
     elif sys.stdout.isatty():
         from .context import console
@@ -262,8 +282,6 @@ def status(
         names = shown_names(store)
         for a in attempts:
             echo(attempt_line(a, client_label(a, names)))
-    if failures:
-        raise typer.Exit(1)
 
 
 def _print_free_space(store: Store) -> None:

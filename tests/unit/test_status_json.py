@@ -1,0 +1,106 @@
+"""`status --json` has SQLite write its records (thousands of them, fast): they must be the very
+records the rest of dlwatch builds from an Attempt, for every kind of attempt and hostile title,
+and reach a script as UTF-8 JSON whatever the locale."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from dlwatch import diskguard, eventlog
+from dlwatch.models import DownloadStatus, Protocol
+from dlwatch.records import attempt_records, attempt_records_json, versioned
+from dlwatch.store import Attempt, Store, now_iso
+from tests.unit.test_store import client
+
+TITLES = [
+    "Plain.Title.2024.1080p",
+    'quote " backslash \\ slash / tab \t newline \n nul \x00 escape \x1b[31m',
+    "Ünïcödé \u2013 日本語 \u2013 emoji 🎬 \u2013 RTL \u202e override \u2013 line sep \u2028 \u2013 BOM \ufeff",
+    "",
+]
+
+
+def _attempt(store: Store, client_id: str, title: str, status: DownloadStatus, **fields) -> Attempt:
+    stamp = now_iso()
+    attempt = Attempt(0, client_id, title, Protocol.TORRENT, status, stamp, stamp, **fields)
+    return eventlog.start_tracking(store, attempt, "c", "qbittorrent")
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    store = Store(tmp_path / "dlwatch.db")
+    seedbox, nas = store.insert_client(client("seedbox")), store.insert_client(client("nas", priority=5))
+    diskguard._keep(store, nas, [diskguard.DirSpace("/srv/a", 7 * 2**30, now_iso())])
+    for i, title in enumerate(TITLES):
+        _attempt(
+            store,
+            (seedbox, nas)[i % 2].id,
+            title,
+            DownloadStatus.DOWNLOADING,
+            client_download_id=f"{i:040x}",
+            progress=[0.0, 1 / 3, 0.99995, 1.0][i],
+            size_bytes=2**40 + i,
+            remaining_bytes=i,
+            download_speed=123456,
+            eta_seconds=60,
+            raw_state="downloading",
+            category="tv",
+            ref=title,
+            error=title or None,
+            raw_file_path="/srv/a/" + title,
+            strike_rule="stalled",
+            strikes=2,
+            strike_since=now_iso(),
+        )
+    done = _attempt(store, nas.id, "Finished", DownloadStatus.COMPLETED, completed_at=now_iso())
+    _attempt(store, nas.id, "Retried", DownloadStatus.QUEUED, retry_of=done.id)
+    _attempt(store, "", "Grabbed.By.Prowlarr", DownloadStatus.QUEUED)  # (finding)
+    gone = store.insert_client(client("gone"))
+    _attempt(store, gone.id, "Of.A.Removed.Client", DownloadStatus.PAUSED)
+    store.conn.execute("DELETE FROM clients WHERE id = ?", [gone.id])
+    return store
+
+
+@pytest.mark.parametrize(
+    "which",
+    [{"active_only": True}, {"active_only": False}, {"ids": [1, 2, 7, 8]}, {"ids": []}],
+    ids=["active", "all", "some ids", "no ids"],
+)
+def test_sqlite_writes_the_same_records_as_an_attempt_gives(store, which):
+    from_python = versioned(attempt_records(store, store.list_attempts(**which)))
+    from_sqlite = [json.loads(text) for text in attempt_records_json(store, **which)]
+    assert from_sqlite == from_python
+    assert [list(r) for r in from_sqlite] == [list(r) for r in from_python]  # the keys in the same order
+    if which.get("ids") != []:
+        assert {r["client"] for r in from_sqlite} == {"seedbox", "nas", "(finding)", "(removed)"}
+        assert {r["free_bytes"] for r in from_sqlite} == {None, 7 * 2**30}
+    else:
+        assert from_sqlite == []
+
+
+def test_a_progress_is_rounded_alike(store):
+    [attempt] = store.list_attempts(ids=[2])
+    store.conn.execute("UPDATE attempts SET progress = ? WHERE id = 2", [0.123456789])
+    attempt = replace(attempt, progress=0.123456789)
+    [record] = attempt_records_json(store, ids=[2])
+    assert json.loads(record)["progress"] == attempt_records(store, [attempt])[0]["progress"] == 0.1235
+
+
+def test_status_json_reaches_a_script_as_utf8_under_any_locale(store, tmp_path):
+    store.close()
+    env = {**os.environ, "DLWATCH_HOME": str(tmp_path), "PYTHONIOENCODING": "latin-1", "LC_ALL": "C"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dlwatch", "status", "--all", "--json", "--no-refresh"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout.decode("utf-8"))
+    assert [r["title"] for r in records][: len(TITLES)] == TITLES
