@@ -9,6 +9,7 @@ that fails (in any way) is reported and its downloads keep their last known stat
 from __future__ import annotations
 
 import copy
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -99,6 +100,11 @@ class Sessions:
         self.close()
 
 
+# A title-only download was added to its client about when its attempt was made, by the client's
+# clock: added this much earlier still counts (two machines' clocks drift; a grab takes a moment).
+CLOCK_SLACK = 120.0
+
+
 def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: float = 1800.0) -> dict[int, DownloadItem]:
     """Ask one client about its tracked attempts; the items found, by attempt id. Raises on failure.
 
@@ -117,7 +123,8 @@ def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: floa
         # Separate, bounded listings where a just-grabbed title will be: the newest downloads, and
         # a Usenet client's newest history (a small job can end before the first poll).
         listed = {i.client_download_id for i in items}
-        recent = (adapter.list_recent() if adapter.can_filter_ids else []) + adapter.list_recent_finished()
+        since = time.time() - max(seconds_since(a.created_at) for a in by_title) - CLOCK_SLACK
+        recent = (adapter.list_recent(since) if adapter.can_filter_ids else []) + adapter.list_recent_finished()
         items += [i for i in recent if i.client_download_id not in listed]
     found = match(with_id + by_title, items)
     unfound = [a.client_download_id for a in with_id if a.id not in found]

@@ -57,3 +57,39 @@ def test_a_poll_with_2000_tracked_torrents_on_the_real_qbittorrent(tmp_path, qbi
                 client.post(
                     "/torrents/delete", data={"hashes": "|".join(hashes[start : start + 300]), "deleteFiles": "true"}
                 )
+
+
+def test_titles_grabbed_elsewhere_are_found_among_the_newest_of_the_real_clients(tmp_path, qbittorrent, transmission):
+    """Prowlarr sent them (dlwatch knows only their titles), each among a batch added at once: on
+    qBittorrent the one looked for is past the first page of newest torrents, on Transmission among
+    the recently active ones; a poll still finds both, by listing only what was added since."""
+    cli = Dlwatch(tmp_path)
+    cli.add_client("qb", qbittorrent)
+    cli.add_client("tr", transmission)
+    prefix = f"dlw-find-{uuid.uuid4().hex[:6]}"
+    store = Store(cli.home / "dlwatch.db")
+    for kind in ("qb", "tr"):  # the grabs, recorded before the clients have them
+        stamp = now_iso()
+        attempt = Attempt(0, "", f"{prefix}-{kind}-0.bin", Protocol.TORRENT, DownloadStatus.QUEUED, stamp, stamp)
+        eventlog.start_tracking(store, attempt, "(finding)", None)
+    store.close()
+    wanted = {}
+    for kind, daemon in (("qb", qbittorrent), ("tr", transmission)):
+        for i in range(15):  # the one looked for first, so 14 newer ones come before it
+            torrent = payloads.make_torrent(
+                payloads.make_payload(tmp_path / "unseeded", f"{prefix}-{kind}-{i}.bin", 16)
+            )
+            wanted.setdefault(kind, parse_torrent(torrent).infohash_v1)
+            by_hand.add_torrent(daemon, torrent)
+    try:
+        found = {}
+        for _ in range(10):  # qBittorrent registers added torrents asynchronously
+            assert cli("poll", "--once").returncode == 0
+            records = json.loads(cli.ok("status", "--no-refresh", "--json"))
+            found = {r["client"]: r["client_download_id"] for r in records}
+            if "(finding)" not in found:
+                break
+        assert found == {"qb": wanted["qb"], "tr": wanted["tr"]}
+    finally:
+        by_hand.remove_named(qbittorrent, prefix)
+        by_hand.remove_named(transmission, prefix)

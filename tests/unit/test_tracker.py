@@ -416,9 +416,10 @@ def test_a_title_only_download_is_looked_for_among_the_newest_only_while_young(h
     httpx_mock.add_response(url=f"{QB}/torrents/add", method="POST", text="Ok.")
     send(store, Settings(), load_source(MAGNET))
     unassigned(store, "Some Release Nobody Has", age_seconds=10)
-    recent = httpx.URL(f"{QB}/torrents/info", params={"sort": "added_on", "reverse": "true", "limit": "25"})
+    newest = {"sort": "added_on", "reverse": "true", "limit": "10", "offset": "0"}
+    recent = httpx.URL(f"{QB}/torrents/info", params=newest)
     info(httpx_mock, "qbittorrent/list_downloading.json")  # the tracked one, still by its hash
-    httpx_mock.add_response(url=recent, json=[])  # and, while the title is young, the newest 25
+    httpx_mock.add_response(url=recent, json=[])  # and, while the title is young, the newest ones
     poll(store, Settings(find_window=600))
     info(httpx_mock, "qbittorrent/list_downloading.json")  # once it is old: by hash only
     [lost] = [e for e in poll(store, Settings(find_window=5)).events if e.to_status == "failed"]
@@ -426,6 +427,32 @@ def test_a_title_only_download_is_looked_for_among_the_newest_only_while_young(h
     asked = [str(r.url) for r in httpx_mock.get_requests() if "torrents/info" in str(r.url)]
     by_hash = f"{QB}/torrents/info?hashes={HASH}"
     assert asked == [by_hash, str(recent), by_hash]  # never the whole list
+
+
+def test_the_newest_torrents_are_read_page_by_page_until_one_older_than_the_grab(httpx_mock, store):
+    """Twelve torrents added since the grab (a season's worth at once): the one grabbed is on the
+    second page, and no page past the first torrent added before the grab is read."""
+    add(store, "qb", "qbittorrent", 8080)
+    qbit_login(httpx_mock)
+    unassigned(store, "Show.S01E12.1080p", age_seconds=30)
+    now = time.time()
+    newest = [
+        {"hash": f"{i:040x}", "name": f"Show.S01E{12 - i:02}.1080p", "state": "downloading", "added_on": now - i}
+        for i in range(12)
+    ]
+    older = [{"hash": f"{99:040x}", "name": "Old", "state": "uploading", "added_on": now - 86400}] * 9
+    pages = [newest[:10], newest[10:] + older[:8], older]
+    offsets: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        offsets.append(request.url.params["offset"])
+        return httpx.Response(200, json=pages[int(request.url.params["offset"]) // 10])
+
+    httpx_mock.add_callback(answer, url=re.compile(rf"{QB}/torrents/info\?sort=added_on.*"), is_reusable=True)
+    poll(store, Settings(find_window=600))
+    [found] = store.list_attempts()
+    assert (found.client_download_id, found.status) == (f"{0:040x}", DownloadStatus.DOWNLOADING)
+    assert offsets == ["0", "10"]
 
 
 def test_thousands_of_hashes_go_to_qbittorrent_a_few_hundred_at_a_time(httpx_mock):

@@ -202,6 +202,22 @@ def test_the_newest_torrents_are_asked_for_in_each_dialects_own_spelling(httpx_m
         if expected == "recently-active"
         else {"jsonrpc": "2.0", "id": 3, "result": {"torrents": []}},
     )
-    assert tr.list_recent() == []
+    assert tr.list_recent(since=0) == []
     request = sent(httpx_mock)[-1]
     assert (request.get("arguments") or request.get("params"))["ids"] == expected
+
+
+def test_of_the_recently_active_torrents_only_those_added_since_are_read_in_full(httpx_mock, tr):
+    """Busy seeds are recently active too: their full fields are not read while a title is looked for."""
+    replay(httpx_mock, "transmission/session_id_409.json", "transmission/session_get.json")
+    tr.version()
+    seeding = {"hashString": "a" * 40, "addedDate": 1_000}
+    grabbed = {"hashString": "b" * 40, "addedDate": 2_000_000_000}
+    httpx_mock.add_response(
+        url=URL, method="POST", json={"result": "success", "arguments": {"torrents": [seeding, grabbed]}}
+    )
+    httpx_mock.add_response(url=URL, method="POST", json={"result": "success", "arguments": {"torrents": []}})
+    tr.list_recent(since=1_900_000_000)
+    first, full = (r["arguments"] for r in sent(httpx_mock)[-2:])
+    assert sorted(first["fields"]) == ["addedDate", "hashString"]
+    assert full["ids"] == ["b" * 40] and "percentDone" in full["fields"]

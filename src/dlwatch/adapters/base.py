@@ -140,9 +140,10 @@ class ClientAdapter(abc.ABC):
         """What the client passed when it ran the report program; UsageError if it names nothing."""
         raise UsageError(f"{cls.display_name} does not run programs dlwatch can read")
 
-    def list_recent(self) -> list[DownloadItem]:
-        """The downloads added most recently, where a download known only by its title (just sent
-        by Prowlarr) will be. Clients that can bound this listing override it; by default, all."""
+    def list_recent(self, since: float) -> list[DownloadItem]:
+        """The downloads added since `since` (a Unix time), where a download known only by its title
+        (just sent by Prowlarr) will be. Clients that can bound this listing override it; by
+        default, all."""
         return self.list_downloads(None)
 
     def list_recent_finished(self) -> list[DownloadItem]:

@@ -23,7 +23,10 @@ from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query
 METADATA_STATES = ("metaDL", "forcedMetaDL")
-RECENT = 25  # newest torrents asked for while a title-only download is looked for
+# While a title-only download is looked for, the newest torrents are read a page at a time until one
+# was added before it; more pages than this in a find window is a bulk import, not a grab.
+RECENT_PAGE = 10
+RECENT_PAGES = 20
 
 _D = DownloadStatus
 STATES: dict[str, DownloadStatus] = {
@@ -208,13 +211,29 @@ class QbittorrentAdapter(ClientAdapter):
         item.content_path, item.alt_ids = content or None, ids[1:]
         return PushReport(ids, item, complete=bool(content))
 
-    def list_recent(self) -> list[DownloadItem]:
-        return self._info(None, {"sort": "added_on", "reverse": "true", "limit": str(RECENT)})
+    def list_recent(self, since: float) -> list[DownloadItem]:
+        items: list[DownloadItem] = []
+        for page in range(RECENT_PAGES):
+            newest_first = {"sort": "added_on", "reverse": "true", "limit": str(RECENT_PAGE)}
+            torrents = self._torrents(None, {**newest_first, "offset": str(page * RECENT_PAGE)})
+            items += self._items(torrents)
+            try:
+                older = len(torrents) < RECENT_PAGE or float(torrents[-1].get("added_on") or 0) < since
+            except SHAPE_ERRORS as exc:
+                raise shape_error("qBittorrent", "torrents/info", exc) from exc
+            if older:
+                break
+        return items
 
-    def _info(self, hashes: str | None, extra: dict[str, str] | None = None) -> list[DownloadItem]:
+    def _info(self, hashes: str | None) -> list[DownloadItem]:
+        return self._items(self._torrents(hashes))
+
+    def _torrents(self, hashes: str | None, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
         params = {**({"hashes": hashes} if hashes else {}), **(extra or {})}
         response = self._api("GET", "torrents/info", params=params or None)
-        torrents = self.json_body(response, what="torrents/info")
+        return self.json_body(response, what="torrents/info")
+
+    def _items(self, torrents: list[dict[str, Any]]) -> list[DownloadItem]:
         try:
             return [self._item(t) for t in torrents]
         except SHAPE_ERRORS as exc:

@@ -233,15 +233,19 @@ class TransmissionAdapter(ClientAdapter):
         item.content_path = f"{directory.rstrip('/')}/{name}" if directory and name and "/" not in name else None
         return PushReport((infohash,), item)
 
-    def list_recent(self) -> list[DownloadItem]:
-        # What changed in the last minute or so, which a torrent just added is.
-        return self.list_downloads(RECENTLY_ACTIVE)
+    def list_recent(self, since: float) -> list[DownloadItem]:
+        # What changed in the last minute or so, which a torrent just added is; first only when each
+        # was added, so the full fields are read for the new ones only, not for every busy torrent.
+        result = self._call("torrent_get", {"fields": ["hash_string", "added_date"], "ids": RECENTLY_ACTIVE})
+        try:
+            new = [str(t["hash_string"]) for t in result["torrents"] if float(t.get("added_date") or 0) >= since]
+        except SHAPE_ERRORS as exc:
+            raise shape_error("Transmission", "torrent-get", exc) from exc
+        return self.list_downloads(new) if new else []
 
-    def list_downloads(self, ids: Sequence[str] | str | None = None) -> list[DownloadItem]:
+    def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
         params: dict[str, Any] = {"fields": list(FIELDS)}
-        if ids == RECENTLY_ACTIVE:
-            params["ids"] = RECENTLY_ACTIVE
-        elif ids:
+        if ids:
             params["ids"] = [i.lower() for i in ids]
         result = self._call("torrent_get", params)
         try:
