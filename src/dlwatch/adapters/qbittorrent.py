@@ -213,8 +213,8 @@ class QbittorrentAdapter(ClientAdapter):
 
     def list_recent(self, since: float) -> list[DownloadItem]:
         items: list[DownloadItem] = []
+        newest_first = {"sort": "added_on", "reverse": "true", "limit": str(RECENT_PAGE)}
         for page in range(RECENT_PAGES):
-            newest_first = {"sort": "added_on", "reverse": "true", "limit": str(RECENT_PAGE)}
             torrents = self._torrents(None, {**newest_first, "offset": str(page * RECENT_PAGE)})
             items += self._items(torrents)
             try:

@@ -12,6 +12,7 @@ from .. import secrets as keyring_secrets
 from ..errors import Refused, UsageError
 from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
+from . import import_cmd, push_cmd
 from .completion import client_names
 from .context import app_context, command_group, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
 
@@ -330,13 +331,7 @@ def types_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         )
 
 
-# Their own modules, for what they share with `report` (push) and with Prowlarr's import.
-def _attach_subcommands() -> None:
-    from . import import_cmd, push_cmd
-
-    app.command("push")(push_cmd.push)
-    app.command("import")(import_cmd.import_cmd)
-    app.command("export")(import_cmd.export_cmd)
-
-
-_attach_subcommands()
+# In modules of their own, for what they share with `report` (push) and with Prowlarr's import.
+app.command("push")(push_cmd.push)
+app.command("import")(import_cmd.import_cmd)
+app.command("export")(import_cmd.export_cmd)

@@ -91,7 +91,7 @@ def print_json_records(encoded: list[str]) -> None:
     """print_json for records already encoded (and versioned), e.g. by SQLite. Piped, they are
     written as they are, in UTF-8 whatever the locale (JSON is UTF-8)."""
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps([json.loads(r) for r in encoded], indent=2) + "\n")
+        print_json([json.loads(r) for r in encoded])
         return
     text = "[" + ",".join(encoded) + "]\n"
     sys.stdout.flush()
