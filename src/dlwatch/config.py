@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -209,6 +208,8 @@ def load_settings(paths: HomePaths) -> Settings:
         raise ConfigError(f"the dlwatch home {home} is a file, not a folder (see --home and $DLWATCH_HOME)")
     if not path.exists():
         return DEFAULTS
+    import tomllib  # here: a home without config.toml (and every `status` of it) does not pay for it
+
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

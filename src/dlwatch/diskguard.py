@@ -10,7 +10,6 @@ nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,8 @@ class DirSpace:
 
 def free_bytes(path: str) -> int | None:
     """The one place free space is read (tests replace it)."""
+    import shutil  # here: `status --json` imports this module for the last readings only
+
     try:
         return shutil.disk_usage(path).free
     except OSError:

@@ -12,7 +12,6 @@ import os
 import random
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -166,7 +165,7 @@ class Store(ReleaseTables):
                 raise Refused(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
             self._refuse_same_slug(client)
             stamp = now_iso()
-            client.id = client.id or str(uuid.uuid4())
+            client.id = client.id or _new_id()
             client.created_at = client.created_at or stamp
             client.updated_at = stamp
             self.insert_row("clients", _client_to_row(client))
@@ -208,7 +207,7 @@ class Store(ReleaseTables):
         with self.write():
             if rows := self.query(query):
                 return rows[0]["value"]
-            value = str(uuid.uuid4())
+            value = _new_id()
             self.insert_row("meta", {"key": "home_id", "value": value})
             return value
 
@@ -376,3 +375,9 @@ def attempt_filter(
         clauses.append("client_id = ?")
         params.append(client_id)
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+def _new_id() -> str:
+    import uuid  # here: only a new client or home needs it, and it costs every start ~3 ms
+
+    return str(uuid.uuid4())

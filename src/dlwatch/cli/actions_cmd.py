@@ -9,7 +9,8 @@ import typer
 from ..errors import UsageError
 from ..safetext import shown
 from .completion import attempt_ids, client_names
-from .context import MAX_ID, app_context, echo, print_json
+from .context import MAX_ID, app_context, echo
+from .jsonout import print_json
 
 IDS = typer.Argument(..., min=1, max=MAX_ID, help="Attempt ids.", autocompletion=attempt_ids)
 JSON = typer.Option(False, "--json", help="Print one JSON object per download.")

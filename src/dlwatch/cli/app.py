@@ -14,7 +14,8 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..config import DB_FILE, resolve_home
 from ..errors import DlwatchError
-from .context import AppContext, command_group, echo
+from .appcontext import AppContext
+from .context import command_group, echo
 
 
 class DlwatchGroup(TyperGroup):

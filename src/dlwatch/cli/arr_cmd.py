@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from .context import app_context, command_group, echo, print_json, print_rows, secret_from_stdin_or_prompt
+from .context import app_context, command_group, echo, print_rows, secret_from_stdin_or_prompt
+from .jsonout import print_json
 
 app = command_group(help='Sonarr and Radarr instances dlwatch hands dead downloads back to ([dead] action = "retry").')
 

@@ -14,7 +14,8 @@ from ..models import ClientConfig, ClientVersion, Secret
 from ..records import client_address, client_record
 from . import import_cmd, push_cmd
 from .completion import client_names
-from .context import app_context, command_group, echo, print_json, print_rows, read_secret_from_stdin, waiting, warn
+from .context import app_context, command_group, echo, print_rows, read_secret_from_stdin, waiting, warn
+from .jsonout import print_json
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
 

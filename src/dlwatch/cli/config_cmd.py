@@ -9,7 +9,8 @@ import typer
 from ..config import DB_FILE
 from ..configfile import init_config
 from ..humane import human_bytes, human_duration
-from .context import app_context, command_group, echo, print_json
+from .context import app_context, command_group, echo
+from .jsonout import print_json
 
 app = command_group(help="Where dlwatch keeps its files, and its settings.")
 

@@ -1,58 +1,18 @@
-"""What every command shares: the dlwatch home, settings, the store, and how output is written."""
+"""What the commands share beyond their home (appcontext.py) and JSON (jsonout.py): options checked
+alike, how text is written, secrets read, and waits shown."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..config import DB_FILE, HomePaths, Settings, load_settings
-
 if TYPE_CHECKING:
     from ..models import Secret
-    from ..store import Store
-
-
-@dataclass
-class AppContext:
-    paths: HomePaths
-    debug: bool = False
-    _settings: Settings | None = field(default=None, repr=False)
-    _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def home(self) -> Path:
-        return self.paths.home
-
-    @property
-    def config_file(self) -> Path:
-        return self.paths.config
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.paths)
-        return self._settings
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            _ = self.settings  # a broken config.toml is reported before any work, not halfway through
-            from ..store import Store
-
-            self._store = Store(self.home / DB_FILE)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+    from .appcontext import AppContext
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id can name nothing
@@ -74,40 +34,6 @@ def command_group(help: str | None, *, no_args_is_help: bool = True) -> typer.Ty
 
 def app_context(ctx: typer.Context) -> AppContext:
     return ctx.find_root().obj
-
-
-def print_json(data: Any) -> None:
-    """Indented for a person at a terminal; compact (and faster) for a script reading a pipe."""
-    from ..records import versioned
-
-    data = versioned(data)
-    if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    else:
-        sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
-
-
-def print_json_records(encoded: list[str]) -> None:
-    """print_json for records already encoded (and versioned), e.g. by SQLite. Piped, they are
-    written as they are, in UTF-8 whatever the locale (JSON is UTF-8)."""
-    if sys.stdout.isatty():
-        print_json([json.loads(r) for r in encoded])
-        return
-    text = "[" + ",".join(encoded) + "]\n"
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode())
-        buffer.flush()
-
-
-def json_line(record: dict[str, Any]) -> str:
-    """One record of a JSON Lines feed (`watch --json`, `poll --json`)."""
-    from ..records import versioned
-
-    return json.dumps(versioned(record))
 
 
 def echo(message: str = "", *, err: bool = False) -> None:

@@ -11,17 +11,8 @@ import typer
 from ..models import Protocol
 from ..safetext import shown
 from .completion import attempt_ids, client_names
-from .context import (
-    MAX_ID,
-    app_context,
-    echo,
-    json_line,
-    positive_seconds,
-    print_json,
-    print_json_records,
-    waiting,
-    warn,
-)
+from .context import MAX_ID, app_context, echo, positive_seconds, waiting, warn
+from .jsonout import json_line, print_json, print_json_array
 
 if TYPE_CHECKING:
     from ..store import Attempt, Store
@@ -257,7 +248,7 @@ def status(
     if as_json:
         from ..records import attempt_records_json
 
-        print_json_records(attempt_records_json(store, **which))
+        print_json_array(attempt_records_json(store, **which))
     else:
         _print_attempts(store, store.list_attempts(**which), failures, show_all)
     if failures:

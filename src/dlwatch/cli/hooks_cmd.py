@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from .context import MAX_ID, app_context, command_group, echo, print_json
+from .context import MAX_ID, app_context, command_group, echo
+from .jsonout import print_json
 
 app = command_group(
     help="Hook deliveries: one per status change and hook, run at least once (see the README).",

@@ -9,7 +9,8 @@ import typer
 
 from ..errors import UsageError
 from ..models import Secret
-from .context import app_context, echo, print_json, waiting, warn
+from .context import app_context, echo, waiting, warn
+from .jsonout import print_json
 
 
 def import_cmd(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from ..errors import DlwatchError, UsageError
-from .context import app_context, command_group, echo, print_json, print_rows, secret_from_stdin_or_prompt, warn
+from .context import app_context, command_group, echo, print_rows, secret_from_stdin_or_prompt, warn
+from .jsonout import print_json
 
 app = command_group(help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).")
 

@@ -7,17 +7,8 @@ import sys
 import typer
 
 from ..models import Secret
-from .context import (
-    MAX_ID,
-    app_context,
-    command_group,
-    echo,
-    print_json,
-    print_rows,
-    read_secret_from_stdin,
-    waiting,
-    warn,
-)
+from .context import MAX_ID, app_context, command_group, echo, print_rows, read_secret_from_stdin, waiting, warn
+from .jsonout import print_json
 
 app = command_group(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).")
 

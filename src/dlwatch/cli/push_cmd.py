@@ -10,7 +10,8 @@ import sys
 import typer
 
 from .completion import client_names
-from .context import app_context, echo, print_json
+from .context import app_context, echo
+from .jsonout import print_json
 
 
 def report(

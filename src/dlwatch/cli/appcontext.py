@@ -1,0 +1,49 @@
+"""What every command shares: the dlwatch home, its settings and its store, opened when first used.
+(No CLI framework here: quick.py answers some commands without one.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import DB_FILE, HomePaths, Settings, load_settings
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+@dataclass
+class AppContext:
+    paths: HomePaths
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def home(self) -> Path:
+        return self.paths.home
+
+    @property
+    def config_file(self) -> Path:
+        return self.paths.config
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.paths)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            _ = self.settings  # a broken config.toml is reported before any work, not halfway through
+            from ..store import Store
+
+            self._store = Store(self.home / DB_FILE)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
