@@ -1,3 +1,3 @@
-from dlwatch.cli.app import main
+from dlwatch.cli import main
 
 main()

@@ -104,3 +104,79 @@ def test_status_json_reaches_a_script_as_utf8_under_any_locale(store, tmp_path):
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout.decode("utf-8"))
     assert [r["title"] for r in records][: len(TITLES)] == TITLES
+
+
+def _dlwatch(home, *args: str, full_cli: bool = False, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    """The `dlwatch` command in a new process; full_cli=True skips quick.py, as any form it does not
+    answer would. Says on stderr, last, whether Typer was imported."""
+    entry = "from dlwatch.cli.app import main" if full_cli else "from dlwatch.cli import main"
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('typer imported' if 'typer' in sys.modules else 'no typer', file=sys.stderr))\n"
+        f"{entry}\nsys.argv[0] = 'dlwatch'\nmain()\n"
+    )
+    env = {**os.environ, "DLWATCH_HOME": str(home)}
+    argv = [sys.executable, "-c", code, *args]
+    return subprocess.run(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--json", "--no-refresh"],
+        ["status", "--no-refresh", "--all", "--json"],
+        ["--home", "{home}", "status", "--json", "--no-refresh"],
+        ["--home={home}", "status", "--all", "--json", "--no-refresh"],
+    ],
+)
+def test_a_script_s_status_json_is_answered_without_the_cli_framework_and_alike(store, tmp_path, args):
+    store.close()
+    args = [a.format(home=tmp_path) for a in args]
+    quick, full = _dlwatch(tmp_path, *args), _dlwatch(tmp_path, *args, full_cli=True)
+    assert (quick.returncode, quick.stderr.decode().splitlines()) == (0, ["no typer"])
+    assert (full.returncode, full.stderr.decode().splitlines()) == (0, ["typer imported"])
+    assert quick.stdout == full.stdout
+    shown = {r["status"] for r in json.loads(quick.stdout)}
+    assert ("completed" in shown) == ("--all" in args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--json"],  # asks the clients
+        ["status", "--json", "--no-refresh", "3"],
+        ["status", "--json", "--no-refresh", "--json"],
+        ["status", "--json", "--no-refresh", "-h"],
+        ["--debug", "status", "--json", "--no-refresh"],
+        ["--home", "", "status", "--json", "--no-refresh"],
+        ["history", "--json"],
+        [],
+    ],
+)
+def test_any_other_form_is_left_to_the_full_cli(args):
+    from dlwatch.cli.quick import parse
+
+    assert parse(args) is None
+
+
+def test_an_error_is_reported_by_the_full_cli_in_its_one_line(store, tmp_path):
+    store.close()
+    (tmp_path / "config.toml").write_text("[poll\n")
+    result = _dlwatch(tmp_path, "status", "--json", "--no-refresh")
+    assert result.returncode == 1 and result.stdout == b""
+    error, framework = result.stderr.decode().splitlines()
+    assert error.startswith(f"error: {tmp_path / 'config.toml'} is not valid TOML") and framework == "typer imported"
+
+
+@pytest.mark.parametrize("args", [["status", "--no-refresh"], ["status", "--json", "--no-refresh"]])
+def test_a_reader_that_went_away_ends_dlwatch_quietly(store, tmp_path, args):
+    """`dlwatch status | head -1`: the exit code a shell gives for SIGPIPE, and no error."""
+    store.close()
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = _dlwatch(tmp_path, *args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr.decode().splitlines()[:-1] == []

@@ -45,6 +45,10 @@ class DlwatchGroup(TyperGroup):
         except KeyboardInterrupt:
             echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            from . import reader_gone
+
+            raise typer.Exit(reader_gone()) from None
         except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
             obj = _traceback_if_debug(ctx)
             where = obj.home / DB_FILE if isinstance(obj, AppContext) else "the database"
