@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/startup.py [runs]
 
 For each command: the median wall time of `python -m dlwatch ...` over N runs, and which heavy
-modules it imported (httpx, rich, keyring). Target: `--help` and `status --no-refresh` import no httpx.
+modules it imported (httpx, rich, keyring, typer). Target: `--help` and `status --no-refresh` import no httpx.
 """
 
 from __future__ import annotations
@@ -15,12 +15,19 @@ import sys
 import tempfile
 import time
 
-COMMANDS = [["--help"], ["status", "--no-refresh"], ["client", "list", "--json"], ["config", "show"]]
+COMMANDS = [
+    ["--help"],
+    ["status", "--no-refresh"],
+    ["status", "--json", "--no-refresh"],
+    ["client", "list", "--json"],
+    ["config", "show"],
+]
 PROBE = (
     "import sys, runpy\n"
     "sys.argv = ['dlwatch', *sys.argv[1:]]\n"
     "try:\n    runpy.run_module('dlwatch', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-    "print('IMPORTED', ','.join(m for m in ('httpx', 'rich', 'keyring') if m in sys.modules), file=sys.stderr)\n"
+    "heavy = ('httpx', 'rich', 'keyring', 'typer')\n"
+    "print('IMPORTED', ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
 )
 
 
