@@ -69,10 +69,10 @@ def attempt_records_json(store: Store, **which: Any) -> str:
         "ORDER BY a.id"
     )
     # group_concat keeps the order of the ordered subquery it reads (SQLite 3.40, Debian 12's, has
-    # no ORDER BY inside an aggregate).
+    # no ORDER BY inside an aggregate); coalesce, for attempts another process forgot meanwhile.
     sql = (
         f"WITH k(k_id, k_label, k_type, k_free) AS (VALUES {rows}) "
-        f"SELECT '[' || group_concat(record, ',') || ']' FROM ({records})"
+        f"SELECT '[' || coalesce(group_concat(record, ','), '') || ']' FROM ({records})"
     )
     return store.conn.execute(sql, [*known, *params]).fetchone()[0]
 
