@@ -180,3 +180,18 @@ def test_a_reader_that_went_away_ends_dlwatch_quietly(store, tmp_path, args):
         os.close(write_end)
     assert result.returncode == 141
     assert result.stderr.decode().splitlines()[:-1] == []
+
+
+def test_a_reader_that_read_a_little_then_went_away_ends_dlwatch_quietly_too(store, tmp_path):
+    """`dlwatch status --json --no-refresh | head -c 10`, with more JSON than a pipe holds: the write
+    cut short is noticed, not taken for the whole answer."""
+    for i in range(100):
+        _attempt(store, "", f"{i}-" + "x" * 2000, DownloadStatus.QUEUED)
+    store.close()
+    env = {**os.environ, "DLWATCH_HOME": str(tmp_path)}
+    argv = [sys.executable, "-m", "dlwatch", "status", "--json", "--no-refresh"]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout.read(10) == b'[{"schema_'
+        child.stdout.close()
+        assert child.wait(timeout=60) == 141
+        assert child.stderr.read() == b""

@@ -29,9 +29,11 @@ def print_json_array(text: str) -> None:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
         sys.stdout.write(text + "\n")
-    else:
-        buffer.write(text.encode() + b"\n")
-        buffer.flush()
+        return
+    rest = memoryview(text.encode() + b"\n")
+    while rest:  # a write cut short by an error says so only when asked to write again
+        rest = rest[buffer.write(rest) :]
+    buffer.flush()
 
 
 def json_line(record: dict[str, Any]) -> str:
