@@ -195,3 +195,36 @@ def test_a_reader_that_read_a_little_then_went_away_ends_dlwatch_quietly_too(sto
         child.stdout.close()
         assert child.wait(timeout=60) == 141
         assert child.stderr.read() == b""
+
+
+class _Trickling:
+    """A piped standard output whose every write gets only part of what it is given through."""
+
+    def __init__(self) -> None:
+        self.got = bytearray()
+        self.buffer = self
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, data) -> int:
+        part = bytes(data[:1000])
+        self.got += part
+        return len(part)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("how", ["print_json", "print_json_array"])
+def test_json_is_written_whole_when_each_write_gets_only_part_through(monkeypatch, how):
+    from dlwatch.cli import jsonout
+
+    records = [{"id": i, "title": "x" * 300} for i in range(100)]
+    out = _Trickling()
+    monkeypatch.setattr(sys, "stdout", out)
+    if how == "print_json":
+        jsonout.print_json(records)
+    else:
+        jsonout.print_json_array(json.dumps(versioned(records)))
+    assert json.loads(out.got) == versioned(records)

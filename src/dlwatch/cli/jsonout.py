@@ -14,24 +14,31 @@ def print_json(data: Any) -> None:
 
     data = versioned(data)
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        _write(json.dumps(data, indent=2))
     else:
-        sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
+        _write(json.dumps(data, separators=(",", ":")))
 
 
 def print_json_array(text: str) -> None:
-    """print_json for a JSON array already encoded (and versioned), e.g. by SQLite. Piped, it is
-    written as it is, in UTF-8 whatever the locale (JSON is UTF-8)."""
+    """print_json for a JSON array already encoded (and versioned), e.g. by SQLite: written as it
+    is when piped."""
     if sys.stdout.isatty():
         print_json(json.loads(text))
-        return
+    else:
+        _write(text)
+
+
+def _write(text: str) -> None:
+    """`text` and a newline on standard output, all of it, in UTF-8 whatever the locale (JSON is
+    UTF-8). A write that a reader going away cut short returns what it got through, and says so
+    only when asked to write again: so it is asked, and BrokenPipeError reaches the CLI."""
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
         sys.stdout.write(text + "\n")
         return
     rest = memoryview(text.encode() + b"\n")
-    while rest:  # a write cut short by an error says so only when asked to write again
+    while rest:
         rest = rest[buffer.write(rest) :]
     buffer.flush()
 
