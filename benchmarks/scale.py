@@ -55,16 +55,11 @@ def load(daemon: daemons.Daemon, root: Path, count: int) -> list[str]:
             with by_hand.qbittorrent(daemon) as client:
                 files = [("torrents", (f"{start + i}.torrent", t)) for i, t in enumerate(torrents[start : start + 100])]
                 client.post("/torrents/add", data={"paused": "true"}, files=files).raise_for_status()
-    else:  # one torrent per request, so one connection and session id for all of them
-        with httpx.Client(auth=(daemon.username, daemon.password), timeout=30) as http:
-            url, headers = f"{daemon.url}/transmission/rpc", {}
+    else:  # one torrent per request: all of them over one connection
+        with httpx.Client() as http:
             for t in torrents:
-                add = {"method": "torrent-add", "arguments": {"metainfo": base64.b64encode(t).decode(), "paused": True}}
-                response = http.post(url, json=add, headers=headers)
-                if response.status_code == 409:
-                    headers = {"X-Transmission-Session-Id": response.headers["X-Transmission-Session-Id"]}
-                    response = http.post(url, json=add, headers=headers)
-                response.raise_for_status()
+                add = {"metainfo": base64.b64encode(t).decode(), "paused": True}
+                by_hand.transmission(daemon, "torrent-add", add, http=http)
     return [parse_torrent(t).infohash_v1 for t in torrents]
 
 
@@ -106,7 +101,8 @@ def peak_kb() -> int:
 
 
 def dlwatch_peak_kb(args: list[str], env: dict) -> int:
-    """The peak memory of `dlwatch *args`, which reports it itself as it exits."""
+    """The peak memory of `dlwatch *args`, which reports it itself as it exits (peak_kb's reading,
+    spelt out: importing this script there would add its own modules to the figure)."""
     code = (
         "import atexit, sys\n"
         "hwm = lambda: [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"

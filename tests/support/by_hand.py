@@ -22,14 +22,18 @@ def qbittorrent(daemon: Daemon) -> Iterator[httpx.Client]:
         yield client
 
 
-def transmission(daemon: Daemon, method: str, arguments: dict | None = None) -> dict:
+def transmission(
+    daemon: Daemon, method: str, arguments: dict | None = None, *, http: httpx.Client | None = None
+) -> dict:
+    """One RPC call; with `http`, over that connection (each call of httpx.post builds a new client)."""
     url = f"{daemon.url}/transmission/rpc"
     auth = (daemon.username, daemon.password)
     payload = {"method": method, "arguments": arguments or {}}
-    response = httpx.post(url, json=payload, auth=auth, timeout=10)
+    post = (http or httpx).post
+    response = post(url, json=payload, auth=auth, timeout=10)
     if response.status_code == 409:
         headers = {"X-Transmission-Session-Id": response.headers["X-Transmission-Session-Id"]}
-        response = httpx.post(url, json=payload, auth=auth, headers=headers, timeout=10)
+        response = post(url, json=payload, auth=auth, headers=headers, timeout=10)
     response.raise_for_status()
     body = response.json()
     assert body["result"] == "success", body
