@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT))
 from tests.integration.cli import Dlwatch  # noqa: E402
 from tests.support import by_hand, daemons, nntp, payloads  # noqa: E402
 
-from dlwatch import eventlog  # noqa: E402
-from dlwatch.config import Settings  # noqa: E402
-from dlwatch.models import DownloadStatus, Protocol  # noqa: E402
-from dlwatch.store import Attempt, Store, now_iso  # noqa: E402
-from dlwatch.torrentmeta import parse_torrent  # noqa: E402
-from dlwatch.tracker import CLOCK_SLACK, Sessions, poll  # noqa: E402
+from dlwatch.core.models import DownloadStatus, Protocol  # noqa: E402
+from dlwatch.core.torrentmeta import parse_torrent  # noqa: E402
+from dlwatch.settings.config import Settings  # noqa: E402
+from dlwatch.store import eventlog  # noqa: E402
+from dlwatch.store.db import Attempt, Store, now_iso  # noqa: E402
+from dlwatch.tracking.poll import CLOCK_SLACK, Sessions, poll  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []
 
@@ -107,7 +107,7 @@ def dlwatch_peak_kb(args: list[str], env: dict) -> int:
         "import atexit, sys\n"
         "hwm = lambda: [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
         "atexit.register(lambda: print(hwm(), file=sys.stderr))\n"
-        "from dlwatch.cli import main\n"
+        "from dlwatch.cli.main import main\n"
         "main()\n"
     )
     child = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)

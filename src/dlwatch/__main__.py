@@ -1,3 +1,3 @@
-from dlwatch.cli import main
+from dlwatch.cli.main import main
 
 main()

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlwatch import registry
+from dlwatch.adapters import registry
 from tests.support import payloads, schemas
 from tests.support.daemons import Daemon
 from tests.support.waiting import wait_for

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from dlwatch.torrentmeta import parse_torrent
+from dlwatch.core.torrentmeta import parse_torrent
 from tests.integration.cli import Dlwatch, client_add_args
 from tests.support import by_hand, payloads
 from tests.support.faultproxy import FaultProxy

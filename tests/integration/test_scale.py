@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from dlwatch import eventlog
-from dlwatch.models import DownloadStatus, Protocol
-from dlwatch.store import Attempt, Store, now_iso
-from dlwatch.torrentmeta import parse_torrent
+from dlwatch.core.models import DownloadStatus, Protocol
+from dlwatch.core.torrentmeta import parse_torrent
+from dlwatch.store import eventlog
+from dlwatch.store.db import Attempt, Store, now_iso
 from tests.integration.cli import Dlwatch
 from tests.support import by_hand, payloads
 

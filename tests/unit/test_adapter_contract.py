@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from dlwatch import registry
+from dlwatch.adapters import registry
 from dlwatch.adapters.base import ClientAdapter
-from dlwatch.errors import AuthRejected, CannotConnect, UnexpectedResponse
-from dlwatch.models import Connection, DownloadStatus, Protocol, Secret
+from dlwatch.core.errors import AuthRejected, CannotConnect, UnexpectedResponse
+from dlwatch.core.models import Connection, DownloadStatus, Protocol, Secret
 from tests.conftest import recorded
 from tests.support.fake_rtorrent import FakeRtorrent
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from dlwatch.adapters.aria2 import Aria2Adapter
-from dlwatch.errors import ActionUnsupported, AuthRejected, DownloadNotFound
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.conftest import recorded
 
 STATUS_FIXTURES = [

@@ -312,7 +312,7 @@ def test_without_a_home_config_is_in_the_config_dir_and_an_old_one_is_read_in_pl
     new = tmp_path / "cfg" / "dlwatch" / "config.toml"
     assert json.loads(cli("config", "path", "--json").stdout)["config"] == str(new)
     assert cli("config", "init").exit_code == 0
-    from dlwatch.configfile import example_text
+    from dlwatch.settings.configfile import example_text
 
     assert new.read_text() == example_text() and "# Seconds between polls" in new.read_text()
     assert oct(new.stat().st_mode & 0o777) == "0o600"

@@ -139,8 +139,8 @@ def test_table_shows_where_the_files_are_and_why_a_download_failed():
     from rich.console import Console
 
     from dlwatch.cli.render import attempts_table
-    from dlwatch.models import DownloadStatus, Protocol
-    from dlwatch.store import Attempt
+    from dlwatch.core.models import DownloadStatus, Protocol
+    from dlwatch.store.db import Attempt
 
     done = Attempt(
         id=1,
@@ -276,8 +276,8 @@ def test_the_table_at_80_and_160_columns_keeps_titles_states_and_reasons(width):
     from rich.console import Console
 
     from dlwatch.cli.render import attempts_table
-    from dlwatch.models import DownloadStatus, Protocol
-    from dlwatch.store import Attempt
+    from dlwatch.core.models import DownloadStatus, Protocol
+    from dlwatch.store.db import Attempt
 
     stamp = "2026-01-01T00:00:00+00:00"
     title = "A.Very.Long.Movie.Title.That.Goes.On.And.On.2024.2160p.UHD.BluRay.REMUX.HDR.HEVC.Atmos-GROUP"

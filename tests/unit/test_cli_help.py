@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from dlwatch.cli.app import app
-from dlwatch.store import Store
+from dlwatch.store.db import Store
 from tests.unit.test_store import tracked
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlwatch.config import DEFAULTS, default_document, parse_settings
-from dlwatch.errors import ConfigError
+from dlwatch.core.errors import ConfigError
+from dlwatch.settings.config import DEFAULTS, default_document, parse_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config.toml"
 

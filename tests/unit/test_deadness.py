@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from dlwatch.attempt import iso_ago
-from dlwatch.config import DeadRules, parse_settings
-from dlwatch.deadness import judge
-from dlwatch.errors import ConfigError
-from dlwatch.models import DownloadItem, DownloadStatus, Protocol
-from dlwatch.store import Attempt
+from dlwatch.core.attempt import iso_ago
+from dlwatch.core.errors import ConfigError
+from dlwatch.core.models import DownloadItem, DownloadStatus, Protocol
+from dlwatch.settings.config import DeadRules, parse_settings
+from dlwatch.store.db import Attempt
+from dlwatch.tracking.deadness import judge
 
 RULES = DeadRules(stalled_after=60, metadata_after=30, unavailable_after=0, strikes=3)
 

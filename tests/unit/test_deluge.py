@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from dlwatch.adapters.deluge import DelugeAdapter
-from dlwatch.errors import AuthRejected, DownloadNotFound, UnexpectedResponse
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import AuthRejected, DownloadNotFound, UnexpectedResponse
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.conftest import recorded
 
 HASH = "db8c48916113d3ee9faed3b1d89ed7e1cedf7f56"

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from dlwatch import diskguard
+from dlwatch.policies import diskguard
 from tests.conftest import fixture_body
 from tests.support import schemas
 from tests.unit.test_cli_downloads import MAGNET, TR_HASH

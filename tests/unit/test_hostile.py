@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from dlwatch import outbox
-from dlwatch.config import Hooks, Settings
-from dlwatch.safetext import for_terminal, shown
-from dlwatch.store import Store
-from dlwatch.tracker import poll
+from dlwatch.core.safetext import for_terminal, shown
+from dlwatch.settings.config import Hooks, Settings
+from dlwatch.store import outbox
+from dlwatch.store.db import Store
+from dlwatch.tracking.poll import poll
 from tests.conftest import fixture_body
 from tests.support.fakes import fake_transmission
 
@@ -50,8 +50,8 @@ def test_the_table_shows_escapes_escaped():
     from rich.console import Console
 
     from dlwatch.cli.render import attempts_table
-    from dlwatch.models import DownloadStatus, Protocol
-    from dlwatch.store import Attempt
+    from dlwatch.core.models import DownloadStatus, Protocol
+    from dlwatch.store.db import Attempt
 
     bad = Attempt(
         1, "c", HOSTILE, Protocol.TORRENT, DownloadStatus.FAILED, "2026-01-01T00:00:00+00:00", "", error=HOSTILE
@@ -79,9 +79,9 @@ def test_the_path_comes_from_the_file_list_not_the_name(cli, tr, httpx_mock):
 
 
 def test_a_nul_in_a_name_crashes_neither_the_poll_nor_the_hook(httpx_mock, dlwatch_home, tmp_path):
-    from dlwatch import clients as core
-    from dlwatch.models import Secret
-    from dlwatch.sending import adopt
+    from dlwatch.core.models import Secret
+    from dlwatch.tracking import clients as core
+    from dlwatch.tracking.sending import adopt
 
     store = Store(dlwatch_home / "dlwatch.db")
     core.add_client(

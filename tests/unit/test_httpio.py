@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from dlwatch.httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
+from dlwatch.adapters.httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
 
 
 def serve_once(body: bytes, *, gzipped: bool, drip: float = 0.0) -> int:
@@ -65,8 +65,8 @@ def test_an_answer_dripped_byte_by_byte_is_cut_off_at_the_deadline(gzipped):
 
 
 def test_send_of_a_url_with_a_huge_body_stops_at_the_limit_without_reading_it(tmp_path):
-    from dlwatch.errors import DlwatchError
-    from dlwatch.sources import load_source
+    from dlwatch.core.errors import DlwatchError
+    from dlwatch.tracking.sources import load_source
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

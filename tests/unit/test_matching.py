@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlwatch.matching import find_by_title, normalise_title
-from dlwatch.models import DownloadItem, DownloadStatus
+from dlwatch.core.matching import find_by_title, normalise_title
+from dlwatch.core.models import DownloadItem, DownloadStatus
 
 words = st.lists(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8), min_size=1, max_size=6

@@ -8,11 +8,11 @@ import json
 import tomllib
 from dataclasses import replace
 
-from dlwatch import eventlog, outbox
-from dlwatch.config import Hooks, NotifyTarget, Settings
-from dlwatch.models import DownloadStatus, Secret
-from dlwatch.notify import store_url
-from dlwatch.store import Store
+from dlwatch.core.models import DownloadStatus, Secret
+from dlwatch.delivery.notify import store_url
+from dlwatch.settings.config import Hooks, NotifyTarget, Settings
+from dlwatch.store import eventlog, outbox
+from dlwatch.store.db import Store
 from tests.support.jsonserver import JsonServer
 from tests.unit.test_store import changed, tracked
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from dlwatch.adapters.nzbget import NzbgetAdapter, _int64
-from dlwatch.errors import AuthRejected, UnexpectedResponse
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import AuthRejected, UnexpectedResponse
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.conftest import recorded
 
 URL = "http://127.0.0.1:6789/jsonrpc"

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlwatch import registry
-from dlwatch.config import parse_settings
-from dlwatch.errors import DlwatchError
-from dlwatch.models import Connection, Secret
-from dlwatch.sources import _from_content
-from dlwatch.torrentmeta import TorrentError, parse_magnet, parse_torrent
+from dlwatch.adapters import registry
+from dlwatch.core.errors import DlwatchError
+from dlwatch.core.models import Connection, Secret
+from dlwatch.core.torrentmeta import TorrentError, parse_magnet, parse_torrent
+from dlwatch.settings.config import parse_settings
+from dlwatch.tracking.sources import _from_content
 from tests.conftest import FIXTURES
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

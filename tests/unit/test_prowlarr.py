@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from dlwatch.store import Store
+from dlwatch.store.db import Store
 from tests.conftest import fixture_body, recorded
 from tests.support.payloads import bencode
 
@@ -136,7 +136,7 @@ def searched(cli, connected, httpx_mock):
 
 
 def test_grab_fetches_through_prowlarr_and_records_the_exact_id(cli, searched, httpx_mock):
-    from dlwatch.torrentmeta import parse_torrent
+    from dlwatch.core.torrentmeta import parse_torrent
 
     httpx_mock.add_response(  # the key is put back from the keyring, for Prowlarr's own link only
         url=fixture_body("prowlarr/search.json")[1]["downloadUrl"].replace("PROWLARRKEY", KEY),

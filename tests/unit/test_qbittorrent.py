@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from dlwatch.adapters.qbittorrent import QbittorrentAdapter
-from dlwatch.errors import AuthRejected, UnexpectedResponse
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import AuthRejected, UnexpectedResponse
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.conftest import recorded
 
 BASE = "http://127.0.0.1:8080/api/v2"

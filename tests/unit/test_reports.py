@@ -9,17 +9,18 @@ import time
 import httpx
 import pytest
 
-from dlwatch import clients as core
-from dlwatch import eventlog, push, reports
 from dlwatch.adapters.nzbget import NzbgetAdapter
 from dlwatch.adapters.qbittorrent import QbittorrentAdapter
 from dlwatch.adapters.sabnzbd import SabnzbdAdapter
 from dlwatch.adapters.transmission import TransmissionAdapter
-from dlwatch.config import Settings
-from dlwatch.errors import UsageError
-from dlwatch.models import DownloadStatus, Secret
-from dlwatch.sending import adopt
-from dlwatch.store import Store
+from dlwatch.core.errors import UsageError
+from dlwatch.core.models import DownloadStatus, Secret
+from dlwatch.settings.config import Settings
+from dlwatch.store import eventlog
+from dlwatch.store.db import Store
+from dlwatch.tracking import clients as core
+from dlwatch.tracking import push, reports
+from dlwatch.tracking.sending import adopt
 from tests.conftest import recorded
 
 QB = "http://127.0.0.1:8080/api/v2"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from dlwatch.adapters.rtorrent import RtorrentAdapter
-from dlwatch.errors import AuthRejected, CannotConnect, NotDelivered, UnexpectedResponse
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import AuthRejected, CannotConnect, NotDelivered, UnexpectedResponse
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.support.fake_rtorrent import FakeRtorrent
 
 FINISHED = "BEDBD6900A43A098BF2DA49656207F278667FFE9"

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from dlwatch.adapters.sabnzbd import SabnzbdAdapter
-from dlwatch.errors import AuthRejected, UnexpectedResponse
-from dlwatch.models import AddRequest, Connection, DownloadStatus, Secret
+from dlwatch.core.errors import AuthRejected, UnexpectedResponse
+from dlwatch.core.models import AddRequest, Connection, DownloadStatus, Secret
 from tests.conftest import recorded
 
 KEY = "dlwsabapikey0000000000000000000"
@@ -154,7 +154,7 @@ def test_a_finished_job_is_removed_from_the_history(httpx_mock, sab):
 
 
 def test_an_action_sabnzbd_did_not_do_is_an_error(httpx_mock, sab):
-    from dlwatch.errors import DownloadNotFound
+    from dlwatch.core.errors import DownloadNotFound
 
     httpx_mock.add_response(url=api_url(mode="queue", name="pause", value=NZO), json={"status": False})
     with pytest.raises(DownloadNotFound, match="could not pause"):

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from dlwatch.errors import DlwatchError, Refused, UsageError
-from dlwatch.models import Protocol
-from dlwatch.sources import load_source
+from dlwatch.core.errors import DlwatchError, Refused, UsageError
+from dlwatch.core.models import Protocol
+from dlwatch.tracking.sources import load_source
 from tests.support.payloads import bencode
 
 INFO = {"name": "file.bin", "length": 3, "piece length": 16384, "pieces": b"\x00" * 20}

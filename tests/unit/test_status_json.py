@@ -12,10 +12,11 @@ from dataclasses import replace
 
 import pytest
 
-from dlwatch import diskguard, eventlog
-from dlwatch.models import DownloadStatus, Protocol
-from dlwatch.records import attempt_records, attempt_records_json, versioned
-from dlwatch.store import Attempt, Store, now_iso
+from dlwatch.core.models import DownloadStatus, Protocol
+from dlwatch.core.records import attempt_records, attempt_records_json, versioned
+from dlwatch.policies import diskguard
+from dlwatch.store import eventlog
+from dlwatch.store.db import Attempt, Store, now_iso
 from tests.unit.test_store import client
 
 TITLES = [
@@ -109,7 +110,7 @@ def test_status_json_reaches_a_script_as_utf8_under_any_locale(store, tmp_path):
 def _dlwatch(home, *args: str, full_cli: bool = False, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
     """The `dlwatch` command in a new process; full_cli=True skips quick.py, as any form it does not
     answer would. Says on stderr, last, whether Typer was imported."""
-    entry = "from dlwatch.cli.app import main" if full_cli else "from dlwatch.cli import main"
+    entry = "from dlwatch.cli.app import main" if full_cli else "from dlwatch.cli.main import main"
     code = (
         "import atexit, sys\n"
         "atexit.register(lambda: print('typer imported' if 'typer' in sys.modules else 'no typer', file=sys.stderr))\n"

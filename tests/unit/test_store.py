@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dlwatch import eventlog, outbox
-from dlwatch.config import Hooks
-from dlwatch.errors import DlwatchError, NotFoundError, Refused
-from dlwatch.models import ClientConfig, DownloadStatus, Protocol
-from dlwatch.schema import migrations
-from dlwatch.store import Attempt, DatabaseBusy, Store, now_iso
+from dlwatch.core.errors import DlwatchError, NotFoundError, Refused
+from dlwatch.core.models import ClientConfig, DownloadStatus, Protocol
+from dlwatch.settings.config import Hooks
+from dlwatch.store import eventlog, outbox
+from dlwatch.store.db import Attempt, DatabaseBusy, Store, now_iso
+from dlwatch.store.schema import migrations
 
 LATEST_SCHEMA = """CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -329,7 +329,7 @@ def test_a_write_waits_for_another_process_holding_the_lock(tmp_path):
 
 
 def test_a_lock_held_past_the_bound_is_one_line_naming_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr("dlwatch.store.WRITE_WAIT", 0.5)
+    monkeypatch.setattr("dlwatch.store.db.WRITE_WAIT", 0.5)
     store = Store(tmp_path / "dlwatch.db")
     holder = hold_lock(tmp_path / "dlwatch.db", 3)
     with pytest.raises(DatabaseBusy, match=f"{tmp_path / 'dlwatch.db'} stayed locked"):
@@ -341,7 +341,7 @@ def test_a_lock_held_past_the_bound_is_one_line_naming_the_file(tmp_path, monkey
 def test_the_migration_names_the_store_checks_are_the_migrations_shipped():
     import sqlite_utils
 
-    from dlwatch.schema_names import MIGRATIONS
+    from dlwatch.store.schema_names import MIGRATIONS
 
     assert tuple(m.name for m in migrations.pending(sqlite_utils.Database(memory=True))) == MIGRATIONS
 
@@ -349,7 +349,7 @@ def test_the_migration_names_the_store_checks_are_the_migrations_shipped():
 def test_opening_an_up_to_date_database_does_not_load_sqlite_utils(tmp_path):
     Store(tmp_path / "dlwatch.db").close()
     code = (
-        "import sys; from dlwatch.store import Store; s = Store(sys.argv[1]); s.list_attempts(); "
+        "import sys; from dlwatch.store.db import Store; s = Store(sys.argv[1]); s.list_attempts(); "
         "print('sqlite_utils' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "dlwatch.db")], capture_output=True, text=True)

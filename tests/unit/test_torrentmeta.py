@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from dlwatch.torrentmeta import TorrentError, parse_magnet, parse_torrent
+from dlwatch.core.torrentmeta import TorrentError, parse_magnet, parse_torrent
 from tests.support.payloads import bencode
 
 INFO = {"name": "file.bin", "length": 3, "piece length": 16384, "pieces": b"\x00" * 20}

@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dlwatch import clients as core
-from dlwatch import eventlog, outbox
-from dlwatch.config import Hooks, PathMapping, Settings
-from dlwatch.errors import DlwatchError
-from dlwatch.models import DownloadStatus, Protocol, Secret
-from dlwatch.sending import adopt, send
-from dlwatch.sources import Payload, load_source
-from dlwatch.store import Store
-from dlwatch.tracker import Sessions, poll
+from dlwatch.core.errors import DlwatchError
+from dlwatch.core.models import DownloadStatus, Protocol, Secret
+from dlwatch.settings.config import Hooks, PathMapping, Settings
+from dlwatch.store import eventlog, outbox
+from dlwatch.store.db import Store
+from dlwatch.tracking import clients as core
+from dlwatch.tracking.poll import Sessions, poll
+from dlwatch.tracking.sending import adopt, send
+from dlwatch.tracking.sources import Payload, load_source
 from tests.conftest import fixture_body, recorded
 from tests.support.fakes import fake_transmission
 
@@ -402,8 +402,8 @@ def test_a_refused_client_is_skipped_and_leaves_no_attempt_behind(httpx_mock, st
 
 
 def unassigned(store, title: str, age_seconds: float = 0) -> None:
-    from dlwatch import eventlog as log
-    from dlwatch.store import Attempt, iso_ago
+    from dlwatch.store import eventlog as log
+    from dlwatch.store.db import Attempt, iso_ago
 
     stamp = iso_ago(age_seconds)
     attempt = Attempt(0, "", title, Protocol.TORRENT, DownloadStatus.QUEUED, stamp, stamp, source="prowlarr")
@@ -457,7 +457,7 @@ def test_the_newest_torrents_are_read_page_by_page_until_one_older_than_the_grab
 
 def test_thousands_of_hashes_go_to_qbittorrent_a_few_hundred_at_a_time(httpx_mock):
     from dlwatch.adapters.qbittorrent import QbittorrentAdapter
-    from dlwatch.models import Connection
+    from dlwatch.core.models import Connection
 
     asked: list[int] = []
 

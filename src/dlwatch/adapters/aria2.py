@@ -18,9 +18,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse
+from dlwatch.core.models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
 
 GID = re.compile(r"[0-9a-fA-F]{16}")
 LISTED_MAX = 1000  # aria2 keeps at most --max-download-result (default 1000) stopped results

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import (
+from dlwatch.adapters.httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
+from dlwatch.core.errors import (
     ActionUnsupported,
     AuthRejected,
     CannotConnect,
@@ -21,8 +22,7 @@ from ..errors import (
     UnexpectedResponse,
     UsageError,
 )
-from ..httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
-from ..models import (
+from dlwatch.core.models import (
     AddRequest,
     ClientVersion,
     Connection,

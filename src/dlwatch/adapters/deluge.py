@@ -17,9 +17,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..errors import AuthRejected, DownloadNotFound, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
-from .base import SHAPE_ERRORS, ClientAdapter, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, shape_error
+from dlwatch.core.errors import AuthRejected, DownloadNotFound, UnexpectedResponse
+from dlwatch.core.models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
 
 NOT_AUTHENTICATED = 1  # the web UI's error code for a call without a valid session cookie
 

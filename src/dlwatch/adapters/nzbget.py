@@ -13,9 +13,17 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
-from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
-from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
+from dlwatch.core.models import (
+    AddRequest,
+    ClientVersion,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+    PushReport,
+    PushSetting,
+)
 
 # The post-processing parameter dlwatch attaches to each job, as Sonarr attaches `drone`.
 TAG_PARAMETER = "dlwatch"

@@ -16,9 +16,17 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, UnexpectedResponse, UsageError
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
-from .base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, chunked, shape_error
+from dlwatch.core.errors import AuthRejected, UnexpectedResponse, UsageError
+from dlwatch.core.models import (
+    AddRequest,
+    ClientVersion,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+    PushReport,
+    PushSetting,
+)
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query

@@ -24,10 +24,17 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from xml.parsers.expat import ExpatError
 
-from ..errors import ActionUnsupported, AuthRejected, CannotConnect, DownloadNotFound, NotDelivered, UnexpectedResponse
-from ..models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
-from .base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
-from .scgi import ScgiAddress, ScgiError, ScgiTooLarge, exchange
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
+from dlwatch.adapters.scgi import ScgiAddress, ScgiError, ScgiTooLarge, exchange
+from dlwatch.core.errors import (
+    ActionUnsupported,
+    AuthRejected,
+    CannotConnect,
+    DownloadNotFound,
+    NotDelivered,
+    UnexpectedResponse,
+)
+from dlwatch.core.models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
 
 UNKNOWN_HASH = -501
 # Pauses between asking whether a load arrived (rTorrent loads on its main thread, after answering).

@@ -11,9 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
-from .base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, chunked, progress_from, shape_error
+from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
+from dlwatch.core.models import (
+    AddRequest,
+    ClientVersion,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+    PushReport,
+    PushSetting,
+)
 
 IDS_PER_REQUEST = 200
 RECENT = 50  # newest history entries searched for a job known only by its title

@@ -17,9 +17,17 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..errors import AuthRejected, UnexpectedResponse, UsageError
-from ..models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, PushReport, PushSetting
-from .base import SHAPE_ERRORS, ClientAdapter, shape_error
+from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, shape_error
+from dlwatch.core.errors import AuthRejected, UnexpectedResponse, UsageError
+from dlwatch.core.models import (
+    AddRequest,
+    ClientVersion,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+    PushReport,
+    PushSetting,
+)
 
 SESSION_HEADER = "X-Transmission-Session-Id"
 MAX_HANDSHAKES = 2

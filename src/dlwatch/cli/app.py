@@ -11,11 +11,11 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
-from ..config import DB_FILE, resolve_home
-from ..errors import DlwatchError
-from .appcontext import AppContext
-from .context import command_group, echo
+from dlwatch import __version__
+from dlwatch.cli.appcontext import AppContext
+from dlwatch.cli.context import command_group, echo
+from dlwatch.core.errors import DlwatchError
+from dlwatch.settings.config import DB_FILE, resolve_home
 
 
 class DlwatchGroup(TyperGroup):
@@ -37,7 +37,7 @@ class DlwatchGroup(TyperGroup):
             obj = _traceback_if_debug(ctx)
             echo(f"error: {exc}", err=True)
             if isinstance(obj, AppContext) and obj.debug:
-                from ..errors import cause_chain
+                from dlwatch.core.errors import cause_chain
 
                 for line in cause_chain(exc):
                     echo(f"  {line}", err=True)
@@ -46,7 +46,7 @@ class DlwatchGroup(TyperGroup):
             echo("interrupted", err=True)
             raise typer.Exit(130) from None
         except BrokenPipeError:
-            from . import reader_gone
+            from dlwatch.cli.jsonout import reader_gone
 
             raise typer.Exit(reader_gone()) from None
         except sqlite3.Error as exc:  # the database itself failed (disk full, corrupt, read-only)
@@ -158,7 +158,7 @@ COMMANDS: dict[str, str] = {
 def _build(name: str) -> Any:
     """The click command for COMMANDS[name]."""
     module_name, attribute = COMMANDS[name].split(":")
-    target = getattr(importlib.import_module(f"{__package__}.{module_name}"), attribute)
+    target = getattr(importlib.import_module(f"dlwatch.cli.commands.{module_name}"), attribute)
     if not isinstance(target, typer.Typer):
         target, function = command_group(help=None), target
         target.command(name)(function)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import DB_FILE, HomePaths, Settings, load_settings
+from dlwatch.settings.config import DB_FILE, HomePaths, Settings, load_settings
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from dlwatch.store.db import Store
 
 
 @dataclass
@@ -38,7 +38,7 @@ class AppContext:
     def store(self) -> Store:
         if self._store is None:
             _ = self.settings  # a broken config.toml is reported before any work, not halfway through
-            from ..store import Store
+            from dlwatch.store.db import Store
 
             self._store = Store(self.home / DB_FILE)
         return self._store

@@ -11,7 +11,7 @@ from contextlib import closing
 
 import typer
 
-from ..config import DB_FILE, resolve_home
+from dlwatch.settings.config import DB_FILE, resolve_home
 
 
 def _query(ctx: typer.Context, sql: str) -> list[tuple]:

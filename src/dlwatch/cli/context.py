@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from ..models import Secret
-    from .appcontext import AppContext
+    from dlwatch.cli.appcontext import AppContext
+    from dlwatch.core.models import Secret
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id can name nothing
@@ -39,7 +39,7 @@ def app_context(ctx: typer.Context) -> AppContext:
 def echo(message: str = "", *, err: bool = False) -> None:
     """Every line dlwatch prints as text goes through here: other people's data in it (titles,
     errors, paths) cannot drive the terminal."""
-    from ..safetext import for_terminal
+    from dlwatch.core.safetext import for_terminal
 
     typer.echo(for_terminal(message), err=err)
 
@@ -51,7 +51,7 @@ def warn(message: str) -> None:
 def read_secret_from_stdin(what: str) -> str:
     value = sys.stdin.readline().rstrip("\r\n")
     if not value:
-        from ..errors import UsageError
+        from dlwatch.core.errors import UsageError
 
         raise UsageError(f"no {what} on standard input")
     return value
@@ -60,8 +60,8 @@ def read_secret_from_stdin(what: str) -> str:
 def secret_from_stdin_or_prompt(what: str, from_stdin: bool, option: str) -> Secret:
     """A secret from standard input (with `option`) or a hidden prompt on a terminal; never from
     the command line, where `ps` would show it."""
-    from ..errors import UsageError
-    from ..models import Secret
+    from dlwatch.core.errors import UsageError
+    from dlwatch.core.models import Secret
 
     if from_stdin:
         return Secret(read_secret_from_stdin(what))
@@ -86,7 +86,7 @@ def waiting(what: str, *, quiet: bool = False) -> Iterator[None]:
 def print_rows(headers: list[str], rows: list[list[str]]) -> None:
     """A table on a terminal; piped, one line per row with the columns separated by tabs, no header
     and nothing cut (values are escaped, so a tab or newline in one cannot shift the columns)."""
-    from ..safetext import shown
+    from dlwatch.core.safetext import shown
 
     if sys.stdout.isatty():
         from rich.table import Table

@@ -4,13 +4,14 @@ compact (and faster) for a script reading a pipe. (No CLI framework here: quick.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 
 def print_json(data: Any) -> None:
     """`data`, versioned (records.versioned)."""
-    from ..records import versioned
+    from dlwatch.core.records import versioned
 
     data = versioned(data)
     if sys.stdout.isatty():
@@ -45,6 +46,16 @@ def _write(text: str) -> None:
 
 def json_line(record: dict[str, Any]) -> str:
     """One record of a JSON Lines feed (`watch --json`, `poll --json`)."""
-    from ..records import versioned
+    from dlwatch.core.records import versioned
 
     return json.dumps(versioned(record))
+
+
+def reader_gone() -> int:
+    """The exit code once whatever read our output has gone (`dlwatch status | head -1`): no more to
+    say, and no error to report. Standard output then points at /dev/null, so that Python's own
+    flush at exit cannot fail too; 141 is what a shell gives a program SIGPIPE ended, as `seq` is."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141

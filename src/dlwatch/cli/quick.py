@@ -36,10 +36,10 @@ def answer(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     home, show_all = parsed
-    from ..config import resolve_home
-    from ..records import attempt_records_json
-    from .appcontext import AppContext
-    from .jsonout import print_json_array
+    from dlwatch.cli.appcontext import AppContext
+    from dlwatch.cli.jsonout import print_json_array
+    from dlwatch.core.records import attempt_records_json
+    from dlwatch.settings.config import resolve_home
 
     try:
         context = AppContext(paths=resolve_home(home))
@@ -55,7 +55,7 @@ def answer(argv: list[str]) -> int | None:
     try:
         print_json_array(text)
     except BrokenPipeError:
-        from . import reader_gone
+        from dlwatch.cli.jsonout import reader_gone
 
         return reader_gone()
     return 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..attempt import seconds_since
-from ..humane import human_bytes, human_duration
-from ..models import DownloadStatus
-from ..records import client_label
-from ..safetext import shown
-from ..store import Attempt
-from ..tracker import ClientFailure
+from dlwatch.core.attempt import seconds_since
+from dlwatch.core.humane import human_bytes, human_duration
+from dlwatch.core.models import DownloadStatus
+from dlwatch.core.records import client_label
+from dlwatch.core.safetext import shown
+from dlwatch.store.db import Attempt
+from dlwatch.tracking.poll import ClientFailure
 
 STATUS_STYLE = {
     DownloadStatus.COMPLETED: "green",

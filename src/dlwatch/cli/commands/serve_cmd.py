@@ -1,0 +1,64 @@
+"""`dlwatch serve`: dashboards, Prometheus and push reports over HTTP, polling as it runs."""
+
+from __future__ import annotations
+
+import typer
+
+from dlwatch.cli.context import app_context, echo, read_secret_from_stdin
+
+READ_TOKEN = ("serve", "read_token")  # its keyring entry (owner, kind); DLWATCH_SERVE_READ_TOKEN overrides
+
+
+def serve(
+    ctx: typer.Context,
+    bind: str = typer.Option("127.0.0.1:9797", "--bind", help="ADDR:PORT to serve on [loopback by default]."),
+    allow_anonymous_read: bool = typer.Option(
+        False, "--allow-anonymous-read", help="Off loopback, serve reads without the read token."
+    ),
+    read_token_stdin: bool = typer.Option(
+        False, "--read-token-stdin", help="Store the read token (one line on stdin) in the keyring, then serve."
+    ),
+) -> None:
+    """Serve /api/v1/downloads, /api/v1/summary and /metrics, take POST /report/<client>, and poll.
+
+    The one long-running dlwatch process, e.g. in a container: it polls at [poll] interval (push
+    clients at interval_with_push) and runs due hooks. Off loopback, reads need the read token as
+    `Authorization: Bearer <token>`; reports always need their client's push token."""
+    from dlwatch.core.errors import UsageError
+    from dlwatch.core.models import Secret
+    from dlwatch.server.serve import Poller, PollState, is_loopback, make_server
+    from dlwatch.settings import secrets as keyring_secrets
+
+    host, _, port_text = bind.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--bind takes ADDR:PORT, e.g. 127.0.0.1:9797, not {bind!r}")
+    context = app_context(ctx)
+    store = context.store  # made and migrated before the first request
+    owner, kind = READ_TOKEN
+    if read_token_stdin:
+        keyring_secrets.set_secret(owner, owner, kind, Secret(read_secret_from_stdin("read token")))
+    token = None
+    if not is_loopback(host) and not allow_anonymous_read:
+        token = keyring_secrets.get_secret(owner, owner, kind)
+        if token is None:
+            raise UsageError(
+                f"serving on {host} needs a read token: pass --read-token-stdin (it goes to the keyring), "
+                "or --allow-anonymous-read"
+            )
+    state = PollState()
+    try:
+        server = make_server(
+            context.home, store.path, context.settings, host, int(port_text), read_token=token, state=state
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {bind}: {exc.strerror or exc}") from None
+    poller = Poller(store.path, context.settings, state)
+    poller.start()
+    address, port = server.address
+    echo(f"serving on http://{address}:{port}: /api/v1/downloads /api/v1/summary /metrics; Ctrl-C to stop")
+    try:
+        server.serve_forever()
+    finally:
+        poller.stopped.set()
+        server.close()

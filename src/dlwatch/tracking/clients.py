@@ -1,0 +1,260 @@
+"""Client management: add, edit, remove and test configured download clients."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlwatch.adapters import registry
+from dlwatch.core.errors import AuthRejected, ClientError, DlwatchError, KeyringUnavailable, Refused, UsageError
+from dlwatch.core.models import ClientConfig, ClientVersion, Connection, Protocol, Secret
+from dlwatch.settings import secrets as keyring_secrets
+
+if TYPE_CHECKING:
+    from dlwatch.adapters.base import ClientAdapter
+    from dlwatch.store.db import Store
+
+
+def connection_for(
+    client: ClientConfig, secret: Secret | None, timeout: float, max_answer_bytes: int | None = None
+) -> Connection:
+    verify: bool | str = client.ca_bundle or client.tls_verify
+    limits = {"max_answer_bytes": max_answer_bytes} if max_answer_bytes else {}
+    return Connection(
+        host=client.host,
+        port=client.port,
+        use_ssl=client.use_ssl,
+        url_base=client.url_base,
+        username=client.username,
+        secret=secret,
+        timeout=timeout,
+        verify=verify,
+        **limits,
+    )
+
+
+def secret_kind(client: ClientConfig) -> str:
+    return registry.adapter_class(client.type).secret_kind
+
+
+def protocol_of(client: ClientConfig) -> Protocol:
+    return registry.adapter_class(client.type).protocol
+
+
+def load_secret(client: ClientConfig) -> Secret | None:
+    return keyring_secrets.get_secret(client.id, client.name, secret_kind(client))
+
+
+def open_adapter(
+    client: ClientConfig, timeout: float, secret: Secret | None = None, *, max_answer_bytes: int | None = None
+) -> ClientAdapter:
+    """An adapter for a stored client, its secret read from the environment or the keyring."""
+    cls = registry.adapter_class(client.type)
+    if secret is None:
+        try:
+            secret = load_secret(client)
+        except KeyringUnavailable as exc:
+            raise KeyringUnavailable(f"{client.name}: {exc}") from exc
+    return cls(connection_for(client, secret, timeout, max_answer_bytes))
+
+
+def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> ClientVersion:
+    with open_adapter(client, timeout, secret) as adapter, adapter.work_within(2 * timeout):
+        try:
+            return adapter.version()
+        except ClientError as exc:
+            exc.for_client(client)
+            raise
+
+
+PROWLARR_NAME = "prowlarr"
+# A DNS name or an IPv4 address, or an IPv6 address (bare or in brackets): nothing else, so no
+# "user@host" or "host:port/path" can slip into a URL.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\]?")
+
+
+def validate(client: ClientConfig) -> ClientConfig:
+    """Fill per-type defaults and reject what cannot work, before anything is saved or sent."""
+    cls = registry.adapter_class(client.type)
+    if not client.name.strip() or len(client.name) > 100 or not keyring_secrets.env_slug(client.name):
+        raise UsageError("a client needs a name of 1 to 100 characters with at least one letter or digit")
+    if keyring_secrets.env_slug(client.name) == keyring_secrets.env_slug(PROWLARR_NAME):
+        raise UsageError(f"{client.name!r} is taken: DLWATCH_PROWLARR_API_KEY is Prowlarr's own key")
+    if cls.takes_socket_path and (client.host or "").startswith("/"):
+        if client.use_ssl or client.url_base.strip("/"):
+            raise UsageError("a unix socket (--host /PATH) takes no --ssl or --url-base")
+        client.host = str(Path(client.host).expanduser().resolve())  # absolute, as cron will look for it
+    elif not _HOST.fullmatch(client.host or ""):
+        socket_too = f" or, for {cls.display_name}, the path of its unix socket" if cls.takes_socket_path else ""
+        raise UsageError(
+            f"--host takes a host name or IP address{socket_too}, not {client.host!r} "
+            "(no scheme, user, port or path: use --port, --ssl, --url-base, --username)"
+        )
+    if not 0 < client.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {client.port}")
+    if not -(10**6) <= client.priority <= 10**6:
+        raise UsageError(f"--priority must be between -1000000 and 1000000, not {client.priority}")
+    if client.ca_bundle:
+        # Stored absolute, so cron (started elsewhere) finds the same file; checked now, not at poll.
+        import ssl  # here, not at the top: loading it costs every command's start-up
+
+        path = Path(client.ca_bundle).expanduser().resolve()
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise UsageError(f"--ca-bundle {client.ca_bundle}: not a readable PEM certificate file ({exc})") from None
+        client.ca_bundle = str(path)
+    client.url_base = "/" + client.url_base.strip("/") if client.url_base.strip("/") else ""
+    if not cls.uses_username:
+        client.username = None
+    if problem := cls.settings_problem(connection_for(client, None, timeout=1.0)):
+        raise UsageError(problem)
+    return client
+
+
+def new_client(
+    *,
+    name: str,
+    type_name: str,
+    host: str,
+    port: int | None = None,
+    use_ssl: bool = False,
+    url_base: str | None = None,
+    username: str | None = None,
+    category: str | None = None,
+    priority: int = 0,
+    enabled: bool = True,
+    tls_verify: bool = True,
+    ca_bundle: str | None = None,
+) -> ClientConfig:
+    cls = registry.adapter_class(type_name)
+    return validate(
+        ClientConfig(
+            id=str(uuid.uuid4()),
+            name=name,
+            type=type_name,
+            host=host,
+            port=port or cls.default_port,
+            use_ssl=use_ssl,
+            url_base=cls.default_url_base if url_base is None else url_base,
+            username=username,
+            category=category,
+            priority=priority,
+            enabled=enabled,
+            tls_verify=tls_verify,
+            ca_bundle=ca_bundle,
+        )
+    )
+
+
+def add_client(
+    store: Store, client: ClientConfig, secret: Secret | None, *, test: bool, timeout: float
+) -> ClientVersion | None:
+    """Test (unless told not to), then store the secret and the client; nothing is saved on failure."""
+    if store.find_client(client.name):
+        raise Refused(f"a client named {client.name!r} exists already (use `dlwatch client edit`)")
+    try:
+        version = probe(client, secret, timeout) if test else None
+    except AuthRejected as exc:
+        exc.what_to_do = "nothing was saved: run `dlwatch client add` again with the right one ({option})"
+        raise
+    kind = secret_kind(client)
+    if secret:
+        _store_secret(client, kind, secret)
+    try:
+        store.insert_client(client)
+    except Exception:
+        keyring_secrets.delete_secret(client.id, kind)
+        raise
+    return version
+
+
+def edit_client(
+    store: Store,
+    name: str,
+    changes: dict[str, object],
+    secret: Secret | None,
+    *,
+    test: bool,
+    timeout: float,
+) -> tuple[ClientConfig, ClientVersion | None]:
+    current = store.get_client(name)
+    unknown = set(changes) - set(ClientConfig.__dataclass_fields__)
+    if unknown or "id" in changes or "type" in changes:
+        raise UsageError(f"cannot change {', '.join(sorted(unknown | ({'id', 'type'} & set(changes))))}")
+    updated = validate(replace(current, **changes))  # type: ignore[arg-type]
+    version = probe(updated, secret or _existing_secret(updated), timeout) if test else None
+    if secret:
+        _store_secret(updated, secret_kind(updated), secret)
+    store.update_client(updated)
+    return updated, version
+
+
+def remove_client(store: Store, name: str) -> ClientConfig:
+    client = store.get_client(name)
+    store.delete_client(client.id)
+    keyring_secrets.delete_secret(client.id, secret_kind(client))
+    # Its push token too: a client dlwatch no longer knows may not report. (The client's own
+    # setting stays as it is: `client push NAME --disable` first puts it back.)
+    keyring_secrets.delete_secret(client.id, keyring_secrets.PUSH_TOKEN)
+    return client
+
+
+@dataclass
+class CheckResult:
+    client: ClientConfig
+    version: ClientVersion | None = None
+    error: DlwatchError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check_clients(
+    clients: Iterable[ClientConfig],
+    timeout: float,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Test every client at once, each within twice `timeout` in all; a failing one is reported and
+    the rest are still tested. Results come back (and to `on_result`) in the order given."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(client: ClientConfig) -> CheckResult:
+        try:
+            return CheckResult(client, version=probe(client, None, timeout))
+        except DlwatchError as exc:
+            return CheckResult(client, error=exc)
+        except Exception as exc:  # one client's surprise is its own failure line
+            return CheckResult(client, error=DlwatchError(f"{client.name}: unexpected {type(exc).__name__}: {exc}"))
+
+    targets = list(clients)
+    if not targets:
+        return []
+    results = []
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        for result in pool.map(check, targets):
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+def _existing_secret(client: ClientConfig) -> Secret | None:
+    try:
+        return load_secret(client)
+    except KeyringUnavailable:
+        return None
+
+
+def _store_secret(client: ClientConfig, kind: str, secret: Secret) -> None:
+    try:
+        keyring_secrets.set_secret(client.id, client.name, kind, secret)
+    except KeyringUnavailable:
+        if keyring_secrets.env_override_present(client.name, kind):
+            return  # the environment supplies it on every run; nothing needs storing
+        raise
