@@ -9,8 +9,8 @@ import json
 import pytest
 
 from dlwatch.core.safetext import for_terminal, shown
+from dlwatch.delivery import deliver
 from dlwatch.settings.config import Hooks, Settings
-from dlwatch.store import outbox
 from dlwatch.store.db import Store
 from dlwatch.tracking.poll import poll
 from tests.conftest import fixture_body
@@ -99,7 +99,7 @@ def test_a_nul_in_a_name_crashes_neither_the_poll_nor_the_hook(httpx_mock, dlwat
     log = tmp_path / "title.txt"
     settings = Settings(hooks=Hooks(on_change=f'printf %s "$DLWATCH_TITLE" > {log}'))
     [event] = poll(store, settings).events
-    [run] = outbox.deliver_due(store, settings)
+    [run] = deliver.deliver_due(store, settings)
     assert run.state == "done" and log.read_text() == "badname"
     assert event.snapshot["title"] == "bad\x00name"  # recorded as the client said it
 

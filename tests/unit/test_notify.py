@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import replace
 
 from dlwatch.core.models import DownloadStatus, Secret
+from dlwatch.delivery import deliver
 from dlwatch.delivery.notify import store_url
 from dlwatch.settings.config import Hooks, NotifyTarget, Settings
 from dlwatch.store import eventlog, outbox
@@ -74,14 +75,14 @@ def test_a_failed_delivery_is_retried_and_its_reason_hides_the_token(memory_keyr
         [event] = eventlog.record(
             store, [changed(replace(attempt), status=DownloadStatus.COMPLETED, title="Big Buck Bunny")], settings.hooks
         )
-        [first] = outbox.deliver_due(store, settings)
+        [first] = deliver.deliver_due(store, settings)
         assert first.state == "pending" and first.detail.startswith("not delivered to phone")
         assert "secret-token-99xyz" not in first.detail
         receiver.routes.clear()  # the receiver is back
         import time
 
         time.sleep(0.05)
-        [second] = outbox.deliver_due(store, settings)
+        [second] = deliver.deliver_due(store, settings)
         assert (second.state, second.tries) == ("done", 2)
     notes = [r.json() for r in receiver.received]
     assert len(notes) == 2 and notes[-1]["title"] == "dlwatch: Big Buck Bunny completed"

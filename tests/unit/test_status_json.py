@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import pytest
 
-from dlwatch.core.models import DownloadStatus, Protocol
-from dlwatch.core.records import attempt_records, attempt_records_json, versioned
-from dlwatch.policies import diskguard
-from dlwatch.store import eventlog
+from dlwatch.core.models import DirSpace, DownloadStatus, Protocol
+from dlwatch.core.records import versioned
+from dlwatch.store import diskspace, eventlog
 from dlwatch.store.db import Attempt, Store, now_iso
+from dlwatch.store.listing import attempt_records, attempt_records_json
 from tests.unit.test_store import client
 
 TITLES = [
@@ -37,7 +37,7 @@ def _attempt(store: Store, client_id: str, title: str, status: DownloadStatus, *
 def store(tmp_path) -> Store:
     store = Store(tmp_path / "dlwatch.db")
     seedbox, nas = store.insert_client(client("seedbox")), store.insert_client(client("nas", priority=5))
-    diskguard._keep(store, nas, [diskguard.DirSpace("/srv/a", 7 * 2**30, now_iso())])
+    diskspace.keep(store, nas, [DirSpace("/srv/a", 7 * 2**30, now_iso())])
     for i, title in enumerate(TITLES):
         _attempt(
             store,

@@ -12,6 +12,7 @@ import pytest
 
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import DownloadStatus, Protocol, Secret
+from dlwatch.delivery import deliver
 from dlwatch.settings.config import Hooks, PathMapping, Settings
 from dlwatch.store import eventlog, outbox
 from dlwatch.store.db import Store
@@ -80,19 +81,19 @@ def test_qbittorrent_send_downloading_completed_with_mapped_path_and_one_hook(ht
     assert (e.from_status, e.to_status) == ("queued", "downloading")
     downloading = store.get_attempt(attempt.id)
     assert 0 < downloading.progress < 1 and downloading.eta_seconds == 190
-    assert outbox.deliver_due(store, settings) == []  # no hook for this change
+    assert deliver.deliver_due(store, settings) == []  # no hook for this change
 
     info(httpx_mock, "qbittorrent/list_completed.json")
     [e] = poll(store, settings).events
     done = store.get_attempt(attempt.id)
     assert done.status is DownloadStatus.COMPLETED and done.completed_at
     assert done.raw_file_path == "/mnt/media/dl/dlw-tr2qb-dbb783.bin"
-    assert [(r.hook, r.state, r.event_id) for r in outbox.deliver_due(store, settings)] == [
+    assert [(r.hook, r.state, r.event_id) for r in deliver.deliver_due(store, settings)] == [
         ("on_complete", "done", e.id)
     ]
 
     assert poll(store, settings).events == []  # final: not polled again
-    assert outbox.deliver_due(store, settings) == []  # the hook ran once
+    assert deliver.deliver_due(store, settings) == []  # the hook ran once
     lines = hook_log.read_text().strip().splitlines()
     assert (json.loads(lines[0])["id"], json.loads(lines[0])["event_id"]) == (attempt.id, e.id)
     assert lines[1] == "completed /mnt/media/dl/dlw-tr2qb-dbb783.bin"
@@ -270,18 +271,18 @@ def test_a_hanging_hook_is_killed_with_its_children_and_a_failing_one_retried(ht
     child = tmp_path / "child.pid"
     settings = Settings(hooks=Hooks(on_change=f"sleep 30 & echo $! > {child}; wait", timeout=0.5, retries=0))
     poll(store, settings)
-    [run] = outbox.deliver_due(store, settings)
+    [run] = deliver.deliver_due(store, settings)
     assert (run.state, run.detail) == ("failed", "killed after 0.5s")
     assert not alive(int(child.read_text()))  # the hook's own child went with it
 
     info(httpx_mock, "qbittorrent/list_completed.json")
     settings = Settings(hooks=Hooks(on_complete="echo broken >&2; exit 3", retries=1, retry_delay=0.3))
     poll(store, settings)
-    [run] = outbox.deliver_due(store, settings)
+    [run] = deliver.deliver_due(store, settings)
     assert (run.state, run.tries, run.exit_code, run.detail) == ("pending", 1, 3, "exit 3: broken")
-    assert outbox.deliver_due(store, settings) == []  # not due yet: back-off
+    assert deliver.deliver_due(store, settings) == []  # not due yet: back-off
     time.sleep(0.4)
-    [run] = outbox.deliver_due(store, settings)
+    [run] = deliver.deliver_due(store, settings)
     assert (run.state, run.tries, run.output) == ("failed", 2, "broken\n")
     assert [r.id for r in outbox.listing(store, failed_only=True)] == [run.id, run.id - 1]
     assert store.get_attempt(attempt.id).status is DownloadStatus.COMPLETED  # a hook never changes the record
@@ -311,7 +312,7 @@ def test_a_hook_gets_the_event_id_and_no_secret_from_the_environment(httpx_mock,
     dump = tmp_path / "env.txt"
     settings = Settings(hooks=Hooks(on_change=f"env > {dump}"))
     [event] = poll(store, settings).events
-    outbox.deliver_due(store, settings)
+    deliver.deliver_due(store, settings)
     env = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
     assert env["DLWATCH_EVENT_ID"] == str(event.id)
     assert (env["DLWATCH_PREVIOUS_STATUS"], env["DLWATCH_STATUS"]) == ("queued", "downloading")

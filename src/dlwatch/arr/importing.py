@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dlwatch.arr.servarr import RemoteClient, RemotePathMapping
 from dlwatch.core.errors import KeyringUnavailable, UsageError
@@ -137,3 +138,26 @@ def needs_secret_hint(report: ImportReport) -> str:
     """Each client still without a secret, with the command that sets it."""
     kinds = {c.name: client_core.secret_kind(c) for c in report.clients}
     return "; ".join(f"{name} ({secret_hint(name, kinds[name])})" for name in report.needs_secret)
+
+
+def import_report_record(report: ImportReport, clients: list[dict[str, Any]]) -> dict[str, Any]:
+    """`client import --json`: what was (or, with --dry-run, would be) written; `clients` are the
+    client records (core.records.client_record) of `report.clients`, in its order."""
+    created = set(report.created)
+    return {
+        "source": report.source,
+        "dry_run": report.dry_run,
+        "created": report.created,
+        "updated": report.updated,
+        "clients": [
+            {"action": "add" if c.name in created else "update", **record}
+            for c, record in zip(report.clients, clients, strict=True)
+        ],
+        "path_mappings": [
+            {"action": action, "remote": m.remote, "local": m.local, "client": m.client}
+            for action, mappings in (("add", report.path_mappings), ("present", report.path_mappings_present))
+            for m in mappings
+        ],
+        "unsupported": [{"name": name, "why": why} for name, why in report.unsupported],
+        "needs_secret": report.needs_secret,
+    }

@@ -38,8 +38,8 @@ def answer(argv: list[str]) -> int | None:
     home, show_all = parsed
     from dlwatch.cli.appcontext import AppContext
     from dlwatch.cli.jsonout import print_json_array
-    from dlwatch.core.records import attempt_records_json
     from dlwatch.settings.config import resolve_home
+    from dlwatch.store.listing import attempt_records_json
 
     try:
         context = AppContext(paths=resolve_home(home))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import shlex
 
-if TYPE_CHECKING:
-    from dlwatch.core.models import ClientConfig
+from dlwatch.core.models import stdin_option
 
 
 class DlwatchError(Exception):
@@ -48,21 +47,15 @@ class ClientError(DlwatchError):
         self.client = client
         self.secret_option = "--password-stdin (or --api-key-stdin)"
 
-    def for_client(self, client: str | ClientConfig) -> ClientError:
-        """Name the client in the message; given its settings, the hint names its secret's option."""
-        if isinstance(client, str):
-            self.client = client
-            return self
-        from dlwatch.adapters.registry import adapter_class
-        from dlwatch.settings.secrets import stdin_option
-
-        self.client = client.name
-        self.secret_option = stdin_option(adapter_class(client.type).secret_kind)
+    def for_client(self, client: str, secret_kind: str | None = None) -> ClientError:
+        """Name the client in the message; given the kind of its secret (its adapter's
+        `secret_kind`), the hint names the option that sets it."""
+        self.client = client
+        if secret_kind is not None:
+            self.secret_option = stdin_option(secret_kind)
         return self
 
     def __str__(self) -> str:
-        import shlex
-
         prefix = f"{self.client}: " if self.client else ""
         hint = self.what_to_do.format(
             name=shlex.quote(self.client) if self.client else "NAME", option=self.secret_option

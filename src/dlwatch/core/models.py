@@ -42,6 +42,17 @@ FINAL_STATUSES = frozenset(
 )
 
 
+# The kinds of secret the keyring keeps (settings/secrets.py), and the option that reads each.
+API_KEY = "api_key"
+PASSWORD = "password"
+PUSH_TOKEN = "push_token"  # what a client sends `dlwatch listen` with its reports
+
+
+def stdin_option(kind: str) -> str:
+    """The command-line option that reads a secret of this kind from standard input."""
+    return "--api-key-stdin" if kind == API_KEY else "--password-stdin"
+
+
 class Secret:
     """A string that never shows itself in repr, str or f-strings."""
 
@@ -191,3 +202,22 @@ class PushReport:
     item: DownloadItem | None = None
     # The item is all there is to know: the client is not asked.
     complete: bool = False
+
+
+@dataclass(frozen=True)
+class DirSpace:
+    """The free space of one download folder, as read at `at` (the disk guard keeps these)."""
+
+    path: str
+    free_bytes: int | None
+    at: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A download found dead on this poll, and what the rules say to do with it."""
+
+    attempt_id: int
+    rule: str
+    reason: str
+    action: str

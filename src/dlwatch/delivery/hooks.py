@@ -1,6 +1,5 @@
-"""Running one of the user's hook commands: which hooks (and notification targets) a status
-triggers, the environment a hook gets, and a run bounded by its timeout. When and how often a hook
-runs is the outbox's job."""
+"""Running one of the user's hook commands: the environment a hook gets, and a run bounded by its
+timeout. Which hooks a status triggers, and when and how often one runs, is the outbox's job."""
 
 from __future__ import annotations
 
@@ -11,40 +10,12 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from dlwatch.core.models import DownloadStatus
+from dlwatch.core.events import HookOutcome
 from dlwatch.core.records import versioned
-from dlwatch.settings.config import Hooks
 
 OUTPUT_TAIL = 2000  # characters of a hook's output kept with its run
-
-
-@dataclass(frozen=True)
-class HookOutcome:
-    ok: bool
-    exit_code: int | None
-    duration: float
-    output: str
-    detail: str = ""
-
-
-NOTIFY_PREFIX = "notify:"  # an outbox row for hook `notify:NAME` is a notification to target NAME
-
-
-def hooks_for(hooks: Hooks, status: DownloadStatus) -> list[tuple[str, str]]:
-    """The outbox rows (hook, command) a status change queues. For a notification target the
-    command is the target's name, never its URL (that stays in the keyring)."""
-    chosen = []
-    if status is DownloadStatus.COMPLETED and hooks.on_complete:
-        chosen.append(("on_complete", hooks.on_complete))
-    if status in (DownloadStatus.FAILED, DownloadStatus.MISSING) and hooks.on_failed:
-        chosen.append(("on_failed", hooks.on_failed))
-    if hooks.on_change:
-        chosen.append(("on_change", hooks.on_change))
-    chosen += [(NOTIFY_PREFIX + t.name, t.name) for t in hooks.notify if "any" in t.on or str(status) in t.on]
-    return chosen
 
 
 def hook_environment(record: dict[str, Any], home: str) -> dict[str, str]:

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from dlwatch.core.errors import DlwatchError, UsageError
+from dlwatch.core.events import HookOutcome
 from dlwatch.core.models import Secret
-from dlwatch.delivery.hooks import HookOutcome
 from dlwatch.settings import secrets as keyring_secrets
 from dlwatch.settings.config import NOTIFY_NAME, NotifyTarget
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlwatch.core.matching import normalise_title
-from dlwatch.core.models import ClientConfig, Protocol
+from dlwatch.core.models import ClientConfig, DownloadStatus, Protocol, Verdict
 from dlwatch.settings.config import DeadRules, Settings
 from dlwatch.store.db import Attempt, Store
-from dlwatch.tracking.deadness import Verdict
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,6 @@ def _record_removed(store: Store, settings: Settings, attempt: Attempt, why: str
     """The *arr took it out of the client: say so, as an event like any other."""
     import copy
 
-    from dlwatch.core.models import DownloadStatus
     from dlwatch.store import eventlog
 
     after = copy.copy(attempt)

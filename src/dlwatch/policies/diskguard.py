@@ -9,35 +9,22 @@ nothing."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+import shutil
 
 from dlwatch.core.attempt import now_iso
 from dlwatch.core.humane import human_bytes
-from dlwatch.core.models import ClientConfig, DownloadItem, DownloadStatus
+from dlwatch.core.models import ClientConfig, DirSpace, DownloadItem, DownloadStatus
 from dlwatch.settings.config import Settings
+from dlwatch.store import diskspace
 from dlwatch.store.db import Store
-
-if TYPE_CHECKING:
-    from dlwatch.tracking.actions import ActionResult
+from dlwatch.tracking.actions import ActionResult, act
 
 RESUME_MARGIN = 1.05  # resume only with 5 % more than min_free, so it does not pause and resume in turn
-_KEY = "free_space:"  # meta key prefix, then the client id
 _ACTIVE = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.STALLED, DownloadStatus.CHECKING)
-
-
-@dataclass(frozen=True)
-class DirSpace:
-    path: str
-    free_bytes: int | None
-    at: str
 
 
 def free_bytes(path: str) -> int | None:
     """The one place free space is read (tests replace it)."""
-    import shutil  # here: `status --json` imports this module for the last readings only
-
     try:
         return shutil.disk_usage(path).free
     except OSError:
@@ -50,38 +37,11 @@ def measure(settings: Settings, client: ClientConfig, items: list[DownloadItem])
     return [DirSpace(folder, free_bytes(folder), stamp) for folder in folders]
 
 
-def last_readings(store: Store, client: ClientConfig) -> list[DirSpace]:
-    raw = store.meta(_KEY + client.id)
-    return [DirSpace(**d) for d in json.loads(raw)] if raw else []
-
-
-def lowest_free(store: Store, client: ClientConfig) -> int | None:
-    """The least free space among the client's download folders, as last measured."""
-    known = [d.free_bytes for d in last_readings(store, client) if d.free_bytes is not None]
-    return min(known) if known else None
-
-
-def _keep(store: Store, client: ClientConfig, readings: list[DirSpace]) -> None:
-    old = {d.path: d.free_bytes for d in last_readings(store, client)}
-    new = {d.path: d.free_bytes for d in readings}
-
-    def moved(path: str) -> bool:
-        before, now = old.get(path), new[path]
-        if before is None or now is None:
-            return before != now
-        return abs(now - before) > max(before // 100, 64 * 2**20)
-
-    if set(old) != set(new) or any(moved(p) for p in new):
-        store.set_meta(_KEY + client.id, json.dumps([asdict(d) for d in readings]))
-
-
 def guard(store: Store, settings: Settings, client: ClientConfig, items: list[DownloadItem]) -> list[ActionResult]:
     """Measure this client's folders, keep the readings, and pause or resume as min_free says; one
     result per download acted on (a failure is that download's own: nothing else stops)."""
-    from dlwatch.tracking.actions import act
-
     readings = measure(settings, client, items)
-    _keep(store, client, readings)
+    diskspace.keep(store, client, readings)
     minimum = settings.guard_min_free
     known = [(d.free_bytes, d.path) for d in readings if d.free_bytes is not None]
     if not minimum or not known:

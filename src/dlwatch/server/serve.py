@@ -29,11 +29,11 @@ from urllib.parse import parse_qs, urlsplit
 from dlwatch.core.attempt import now_iso
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import ClientConfig, Secret
-from dlwatch.core.records import attempt_records
+from dlwatch.delivery import deliver
 from dlwatch.server.receiver import ReportInbox, SmallServer
 from dlwatch.settings.config import Settings
-from dlwatch.store import outbox
 from dlwatch.store.db import Store
+from dlwatch.store.listing import attempt_records
 from dlwatch.tracking import push, reports
 from dlwatch.tracking.poll import Sessions, poll
 
@@ -82,7 +82,7 @@ class Poller(threading.Thread):
         skip = push.not_due(store, self.settings, asked_at)
         try:
             result = poll(store, self.settings, sessions=sessions, skip=skip)
-            outbox.deliver_due(store, self.settings)
+            deliver.deliver_due(store, self.settings)
         except DlwatchError:
             return  # the database is busy or broken: the next cycle tries again
         clients = {c.name: c for c in store.list_clients()}

@@ -8,13 +8,16 @@ import shlex
 import sys
 
 from dlwatch.core.errors import KeyringUnavailable
+
+# The kinds of secret and their options belong to the vocabulary (core.models); re-exported, since
+# every caller that reads or writes a secret names its kind through this module.
+from dlwatch.core.models import API_KEY as API_KEY
+from dlwatch.core.models import PASSWORD as PASSWORD
+from dlwatch.core.models import PUSH_TOKEN as PUSH_TOKEN
 from dlwatch.core.models import Secret
+from dlwatch.core.models import stdin_option as stdin_option
 
 SERVICE = "dlwatch"
-
-API_KEY = "api_key"
-PASSWORD = "password"
-PUSH_TOKEN = "push_token"  # what a client sends `dlwatch listen` with its reports
 
 NO_KEYRING_HINT = (
     "no OS keyring is available; unlock or install one (e.g. gnome-keyring), set {env}, or use a "
@@ -22,11 +25,6 @@ NO_KEYRING_HINT = (
     + shlex.quote(sys.executable)
     + " -m pip install keyrings.alt` and PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring"
 )
-
-
-def stdin_option(kind: str) -> str:
-    """The command-line option that reads a secret of this kind from standard input."""
-    return "--api-key-stdin" if kind == API_KEY else "--password-stdin"
 
 
 def env_slug(client_name: str) -> str:

@@ -12,37 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+from dlwatch.core.events import Event
+from dlwatch.core.models import Verdict
 from dlwatch.core.records import attempt_record
-from dlwatch.delivery.hooks import hooks_for
 from dlwatch.settings.config import Hooks
 from dlwatch.store import outbox
 from dlwatch.store.db import Attempt, Store, now_iso
 
-if TYPE_CHECKING:
-    from dlwatch.tracking.deadness import Verdict
-
 _ATTEMPT_COLUMNS = [c for c in Attempt.__dataclass_fields__ if c not in ("id", "version")]
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    attempt_id: int
-    at: str
-    from_status: str | None
-    to_status: str
-    progress: float | None
-    message: str | None
-    # The attempt's JSON record at that moment (None for events older than the snapshot column).
-    snapshot: dict[str, Any] | None = None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Event:
-        data = dict(row)
-        data["snapshot"] = json.loads(data["snapshot"]) if data.get("snapshot") else None
-        return cls(**data)
 
 
 @dataclass
@@ -94,7 +72,7 @@ def record(store: Store, changes: Iterable[Change], hooks: Hooks) -> list[Event]
                 event = _append(
                     conn, after, str(change.before.status), change.message, change.client_name, change.client_type
                 )
-                outbox.enqueue(conn, event.id, hooks_for(hooks, after.status))
+                outbox.enqueue(conn, event.id, outbox.runs_for(hooks, after.status))
                 appended.append(event)
     return appended
 

@@ -1,5 +1,5 @@
-"""The hook outbox: one row per (event, hook or notification target), delivered at least once by
-whichever dlwatch process gets to it.
+"""The hook outbox's rows: one per (event, hook or notification target), delivered at least once
+by whichever dlwatch process gets to it (running them is delivery/deliver.py's job).
 
 A row is queued in the same transaction as its event (`enqueue`), so a recorded transition can never
 lose its hooks. A deliverer claims rows with a lease (pending → running), runs them, and marks each
@@ -16,14 +16,13 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dlwatch.core.errors import NotFoundError, Refused
-from dlwatch.delivery.hooks import NOTIFY_PREFIX, HookOutcome, run_command
-from dlwatch.settings.config import Settings
+from dlwatch.core.events import Event, HookOutcome, HookRun
+from dlwatch.core.models import DownloadStatus
+from dlwatch.core.records import feed_record
+from dlwatch.settings.config import Hooks, Settings
 from dlwatch.store.db import Store, now_iso
 
 if TYPE_CHECKING:
@@ -31,33 +30,21 @@ if TYPE_CHECKING:
 
 # A lease outlives the hook's timeout by this much, so a live deliverer always finishes first.
 LEASE_SLACK = 5.0
-PARALLEL = 4  # hooks run at once by one deliverer
+NOTIFY_PREFIX = "notify:"  # an outbox row for hook `notify:NAME` is a notification to target NAME
 
 
-@dataclass(frozen=True)
-class HookRun:
-    id: int
-    event_id: int
-    hook: str
-    command: str
-    state: str  # pending, running, done, failed
-    tries: int
-    next_at: float
-    created_at: str
-    lease_until: float | None = None
-    runner: str | None = None
-    exit_code: int | None = None
-    duration: float | None = None
-    output: str | None = None
-    detail: str | None = None
-    finished_at: str | None = None
-    # From the event, for listing and for the hook's input.
-    attempt_id: int | None = None
-    record: dict[str, Any] | None = None
-
-    @property
-    def next_try_iso(self) -> str:
-        return datetime.fromtimestamp(self.next_at, UTC).isoformat(timespec="seconds")
+def runs_for(hooks: Hooks, status: DownloadStatus) -> list[tuple[str, str]]:
+    """The outbox rows (hook, command) a status change queues. For a notification target the
+    command is the target's name, never its URL (that stays in the keyring)."""
+    chosen = []
+    if status is DownloadStatus.COMPLETED and hooks.on_complete:
+        chosen.append(("on_complete", hooks.on_complete))
+    if status in (DownloadStatus.FAILED, DownloadStatus.MISSING) and hooks.on_failed:
+        chosen.append(("on_failed", hooks.on_failed))
+    if hooks.on_change:
+        chosen.append(("on_change", hooks.on_change))
+    chosen += [(NOTIFY_PREFIX + t.name, t.name) for t in hooks.notify if "any" in t.on or str(status) in t.on]
+    return chosen
 
 
 def enqueue(conn: sqlite3.Connection, event_id: int, hooks: Iterable[tuple[str, str]]) -> None:
@@ -81,9 +68,6 @@ _SELECT = (
 
 
 def _from_row(row: dict[str, Any]) -> HookRun:
-    from dlwatch.core.records import feed_record
-    from dlwatch.store.eventlog import Event
-
     event = Event.from_row({"id": row["event_id"], **{k: row[k] for k in Event.__dataclass_fields__ if k != "id"}})
     fields = {k: row[k] for k in HookRun.__dataclass_fields__ if k in row and k != "record"}
     return HookRun(**fields, record=feed_record(event))
@@ -143,29 +127,6 @@ def finish(store: Store, settings: Settings, run: HookRun, outcome: HookOutcome)
         )
 
 
-def deliver_due(store: Store, settings: Settings, *, only: int | None = None) -> list[HookRun]:
-    """Run every due hook (or the one `only`), a few at a time; the runs as they ended."""
-    delivered: list[HookRun] = []
-    home = str(store.path.parent)
-    while runs := claim(store, settings, PARALLEL, only):
-        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-            outcomes = list(pool.map(lambda r: _run(r, home, settings.hooks.timeout), runs))
-        for run, outcome in zip(runs, outcomes, strict=True):
-            finish(store, settings, run, outcome)
-        delivered += [get(store, run.id) for run in runs]
-        if only is not None:
-            break
-    return delivered
-
-
-def _run(run: HookRun, home: str, timeout: float) -> HookOutcome:
-    if run.hook.startswith(NOTIFY_PREFIX):
-        from dlwatch.delivery.notify import deliver
-
-        return deliver(run.command, run.record or {})
-    return run_command(run.command, run.record or {}, home, timeout)
-
-
 def get(store: Store, run_id: int) -> HookRun:
     rows = list(store.query(f"{_SELECT} WHERE r.id = ?", [run_id]))
     if not rows:
@@ -190,8 +151,8 @@ def listing(store: Store, *, failed_only: bool = False, limit: int = 50) -> list
     return [_from_row(r) for r in rows]
 
 
-def retry(store: Store, settings: Settings, run_id: int) -> HookRun:
-    """Run a hook again now, once, with the command configured today for that hook (if still set)."""
+def requeue(store: Store, settings: Settings, run_id: int) -> None:
+    """Make a run due now, once more, with the command configured today for its hook (if still set)."""
     run = get(store, run_id)
     if run.state == "running":
         raise Refused(f"hook run {run_id} is running right now")
@@ -202,5 +163,3 @@ def retry(store: Store, settings: Settings, run_id: int) -> HookRun:
             "UPDATE hook_runs SET state = 'pending', next_at = 0, tries = ?, command = ? WHERE id = ?",
             [settings.hooks.retries, command, run_id],
         )
-    deliver_due(store, settings, only=run_id)
-    return get(store, run_id)

@@ -14,7 +14,7 @@ from dlwatch.core.models import DownloadStatus
 from dlwatch.settings.config import Settings
 from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store
-from dlwatch.tracking.clients import open_adapter
+from dlwatch.tracking.clients import blame, open_adapter
 
 Action = Literal["pause", "resume", "remove"]
 
@@ -76,7 +76,7 @@ def _act_on_one(
                 getattr(adapter, action)(attempt.client_download_id or "")
     except DlwatchError as exc:
         if isinstance(exc, ClientError):
-            exc.for_client(client)
+            blame(exc, client)
         return ActionResult(attempt_id, action, False, str(exc), attempt, client.name)
     after = copy.copy(attempt)
     after.status = _AFTER[action]

@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlwatch.adapters import registry
 from dlwatch.core.errors import AuthRejected, ClientError, DlwatchError, KeyringUnavailable, Refused, UsageError
-from dlwatch.core.models import ClientConfig, ClientVersion, Connection, Protocol, Secret
+from dlwatch.core.models import ClientConfig, ClientVersion, Connection, DirSpace, Protocol, Secret
+from dlwatch.core.records import client_record
 from dlwatch.settings import secrets as keyring_secrets
 
 if TYPE_CHECKING:
@@ -41,6 +42,23 @@ def secret_kind(client: ClientConfig) -> str:
     return registry.adapter_class(client.type).secret_kind
 
 
+def blame(exc: ClientError, client: ClientConfig) -> ClientError:
+    """The error, naming the client and, in its hint, the option that sets this client's secret."""
+    return exc.for_client(client.name, secret_kind(client))
+
+
+def address(client: ClientConfig) -> str:
+    """How dlwatch reaches the client: http(s)://…, or scgi://… and a socket path for rTorrent."""
+    return registry.adapter_class(client.type).address(connection_for(client, None, timeout=1.0))
+
+
+def client_json(client: ClientConfig, dirs: list[DirSpace] | None = None) -> dict[str, Any]:
+    """The client's record (core.records.client_record) with how it is reached and where its
+    secret comes from."""
+    secret = keyring_secrets.secret_source(client.id, client.name, secret_kind(client))
+    return client_record(client, address(client), secret, dirs)
+
+
 def protocol_of(client: ClientConfig) -> Protocol:
     return registry.adapter_class(client.type).protocol
 
@@ -67,7 +85,7 @@ def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> Client
         try:
             return adapter.version()
         except ClientError as exc:
-            exc.for_client(client)
+            blame(exc, client)
             raise
 
 

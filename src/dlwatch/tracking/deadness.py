@@ -10,23 +10,11 @@ own health checks (which dlwatch reports as failed already)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dlwatch.core.attempt import Attempt, now_iso, seconds_since
-from dlwatch.core.models import DownloadItem, DownloadStatus, Protocol
+from dlwatch.core.models import DownloadItem, DownloadStatus, Protocol, Verdict
 from dlwatch.settings.config import RULES, DeadRules
 
 _WATCHED = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.STALLED)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A download found dead on this poll, and what the rules say to do with it."""
-
-    attempt_id: int
-    rule: str
-    reason: str
-    action: str
 
 
 def _meets(rule: str, before: Attempt, after: Attempt, item: DownloadItem, rules: DeadRules) -> bool:

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlwatch.core.errors import ClientError, DlwatchError
+from dlwatch.core.events import Event
 from dlwatch.core.matching import normalise_title
-from dlwatch.core.models import ClientConfig, DownloadItem, DownloadStatus
+from dlwatch.core.models import ClientConfig, DownloadItem, DownloadStatus, Verdict
 from dlwatch.settings.config import Settings
 from dlwatch.store import eventlog, sessioncache
 from dlwatch.store.db import Attempt, Store, iso_ago, now_iso, seconds_since
-from dlwatch.store.eventlog import Change, Event
-from dlwatch.tracking.clients import open_adapter, protocol_of
-from dlwatch.tracking.deadness import Verdict, judge
+from dlwatch.store.eventlog import Change
+from dlwatch.tracking.clients import blame, open_adapter, protocol_of
+from dlwatch.tracking.deadness import judge
 
 if TYPE_CHECKING:
     from dlwatch.adapters.base import ClientAdapter
@@ -239,7 +240,7 @@ def poll(
             with adapter.work_within(settings.client_deadline):
                 return lookup(adapter, by_client[client.id], find_window=settings.find_window)
         except ClientError as exc:
-            return exc.for_client(client)
+            return blame(exc, client)
         except DlwatchError as exc:
             return exc
         except Exception as exc:  # an adapter bug or a library surprise is this client's failure only

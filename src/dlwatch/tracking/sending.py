@@ -23,7 +23,7 @@ from dlwatch.settings.config import Hooks, Settings
 from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store, now_iso
 from dlwatch.tracking import push
-from dlwatch.tracking.clients import open_adapter, protocol_of
+from dlwatch.tracking.clients import blame, open_adapter, protocol_of
 from dlwatch.tracking.poll import apply_item
 from dlwatch.tracking.sources import Payload
 
@@ -134,20 +134,20 @@ def send(
                 download_id = adapter.add(request)
         except NotDelivered as exc:
             store.delete_attempt(sending.id)  # nothing reached this client: nothing to track there
-            skipped.append((client.name, str(exc.for_client(client))))
+            skipped.append((client.name, str(blame(exc, client))))
             continue
         except CannotConnect as exc:  # it may have arrived: ask before sending it anywhere else
             found = _ask_whether_it_arrived(store, client, sending, settings)
             if found is None:
-                return SendResult(sending, client, skipped, unconfirmed=str(exc.for_client(client)))
+                return SendResult(sending, client, skipped, unconfirmed=str(blame(exc, client)))
             if found is False:
                 store.delete_attempt(sending.id)
-                skipped.append((client.name, f"{exc.for_client(client)}, and it does not have the download"))
+                skipped.append((client.name, f"{blame(exc, client)}, and it does not have the download"))
                 continue
             return SendResult(store.get_attempt(sending.id), client, skipped)
         except ClientError as exc:
             store.delete_attempt(sending.id)
-            exc.for_client(client)
+            blame(exc, client)
             raise
         after = replace(
             sending,
@@ -248,7 +248,7 @@ def adopt(
         try:
             item = _find(adapter, download_id, title)
         except ClientError as exc:
-            exc.for_client(client)
+            blame(exc, client)
             raise
     if existing := already(item.answers_to):
         if existing.status is not DownloadStatus.MISSING:

@@ -14,8 +14,8 @@ from dlwatch.cli.context import app_context, command_group, echo, print_rows, re
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import Refused, UsageError
 from dlwatch.core.models import ClientConfig, ClientVersion, Secret
-from dlwatch.core.records import client_address, client_record
 from dlwatch.settings import secrets as keyring_secrets
+from dlwatch.tracking import clients as core
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
 
@@ -24,7 +24,7 @@ TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client ty
 
 def _folders(ctx: typer.Context, client: ClientConfig) -> list:
     """The client's download folders and their free space, as the last poll measured them."""
-    from dlwatch.policies.diskguard import last_readings  # here: `--help` and the other commands need none of it
+    from dlwatch.store.diskspace import last_readings  # here: `--help` and the other commands need none of it
 
     return last_readings(app_context(ctx).store, client)
 
@@ -60,8 +60,6 @@ def _report_version(client: ClientConfig, version: ClientVersion | None, verb: s
 def _warn_if_secretless(client: ClientConfig) -> None:
     """A client saved with no secret works only if the client asks for none: say how to add one."""
     from dlwatch.arr.importing import secret_hint
-    from dlwatch.tracking import clients as core
-
     kind = core.secret_kind(client)
     if keyring_secrets.env_override_present(client.name, kind):
         return
@@ -108,8 +106,6 @@ def add_cmd(
     The API key or password is read from a hidden prompt or, with --api-key-stdin/--password-stdin,
     from standard input, and kept in the OS keyring.
     """
-    from dlwatch.tracking import clients as core
-
     context = app_context(ctx)
     client = core.new_client(
         name=name,
@@ -131,7 +127,7 @@ def add_cmd(
     if secret is None:
         _warn_if_secretless(client)
     if as_json:
-        data = client_record(client, _folders(ctx, client))
+        data = core.client_json(client, _folders(ctx, client))
         data["version"] = version.version if version else None
         print_json(data)
     else:
@@ -143,7 +139,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     """List the configured clients, preferred first."""
     clients = app_context(ctx).store.list_clients()
     if as_json:
-        print_json([client_record(c, _folders(ctx, c)) for c in clients])
+        print_json([core.client_json(c, _folders(ctx, c)) for c in clients])
         return
     if not clients:
         echo("no clients yet: add one with `dlwatch client add NAME --type TYPE --host HOST`")
@@ -151,7 +147,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     print_rows(
         ["name", "type", "address", "category", "priority", "enabled"],
         [
-            [c.name, c.type, client_address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no"]
+            [c.name, c.type, core.address(c), c.category or "-", str(c.priority), "yes" if c.enabled else "no"]
             for c in clients
         ],
     )
@@ -165,7 +161,7 @@ def show_cmd(
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
     client = app_context(ctx).store.get_client(name)
-    data = client_record(client, _folders(ctx, client))
+    data = core.client_json(client, _folders(ctx, client))
     if as_json:
         print_json(data)
         return
@@ -216,8 +212,6 @@ def edit_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the stored client as JSON."),
 ) -> None:
     """Change a client's settings or secret; it is tested again before saving unless --no-test."""
-    from dlwatch.tracking import clients as core
-
     context = app_context(ctx)
     current = context.store.get_client(name)
     candidates = {
@@ -242,7 +236,7 @@ def edit_cmd(
         context.store, name, changes, secret, test=not no_test, timeout=context.settings.request_timeout
     )
     if as_json:
-        print_json(client_record(updated, _folders(ctx, updated)))
+        print_json(core.client_json(updated, _folders(ctx, updated)))
     else:
         _report_version(updated, version, "updated")
 
@@ -254,8 +248,6 @@ def remove_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the removed client as JSON."),
 ) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
-    from dlwatch.tracking import clients as core
-
     client = core.remove_client(app_context(ctx).store, name)
     if as_json:
         print_json({**asdict(client), "removed": True})
@@ -272,8 +264,6 @@ def test_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Connect to one client (or every enabled one) and report its version. Exit 1 if any failed."""
-    from dlwatch.tracking import clients as core
-
     context = app_context(ctx)
     store = context.store
     targets = [store.get_client(name)] if name else store.list_clients(enabled_only=True)

@@ -29,7 +29,7 @@ def shown_names(store: Store) -> dict[str, str]:
 
 
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
-    from dlwatch.core.records import attempt_records
+    from dlwatch.store.listing import attempt_records
 
     return attempt_records(store, attempts)
 
@@ -170,7 +170,8 @@ def poll(
     Prints every change recorded while it runs, by this or any other dlwatch process, each once.
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
-    from dlwatch.store import eventlog, outbox
+    from dlwatch.delivery import deliver
+    from dlwatch.store import eventlog
     from dlwatch.tracking import push
     from dlwatch.tracking.poll import Sessions
     from dlwatch.tracking.poll import poll as poll_clients
@@ -185,7 +186,7 @@ def poll(
             skip = push.not_due(store, settings, asked_at)
             result = poll_clients(store, settings, sessions=sessions, skip=skip)
             asked_at.update({c.id: time.monotonic() for c in store.list_clients() if c.id not in skip})
-            outbox.deliver_due(store, settings)  # poll is the process that may wait on hooks
+            deliver.deliver_due(store, settings)  # poll is the process that may wait on hooks
             if events := eventlog.after(store, cursor):
                 cursor = events[-1].id
                 print_events(store, events, as_json)
@@ -247,7 +248,7 @@ def status(
             store.get_attempt(attempt_id)  # a clear error for an unknown id
     which = {"ids": ids, "active_only": not (show_all or ids)}
     if as_json:
-        from dlwatch.core.records import attempt_records_json
+        from dlwatch.store.listing import attempt_records_json
 
         print_json_array(attempt_records_json(store, **which))
     else:
@@ -279,7 +280,7 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
 def _print_free_space(store: Store) -> None:
     """Under the table on a terminal: each client's download folders and their free space."""
     from dlwatch.core.humane import human_bytes
-    from dlwatch.policies.diskguard import last_readings
+    from dlwatch.store.diskspace import last_readings
 
     for client in store.list_clients(enabled_only=True):
         for d in last_readings(store, client):

@@ -53,10 +53,10 @@ def retry(
 ) -> None:
     """Run a hook again now, with the command config.toml names today. Exit 1 if it fails again."""
     from dlwatch.core.records import hook_run_record
-    from dlwatch.store import outbox
+    from dlwatch.delivery import deliver
 
     context = app_context(ctx)
-    run = outbox.retry(context.store, context.settings, run_id)
+    run = deliver.retry(context.store, context.settings, run_id)
     if as_json:
         print_json(hook_run_record(run))
     else:
@@ -72,10 +72,10 @@ def run_due(
 ) -> None:
     """Deliver every due hook run now (`status` and `watch` start this in the background)."""
     from dlwatch.core.records import hook_run_record
-    from dlwatch.store import outbox
+    from dlwatch.delivery import deliver
 
     context = app_context(ctx)
-    runs = outbox.deliver_due(context.store, context.settings)
+    runs = deliver.deliver_due(context.store, context.settings)
     if as_json:
         print_json([hook_run_record(r) for r in runs])
     else:

@@ -135,17 +135,17 @@ def _merge_mappings(context, report, mappings) -> None:
 
 
 def _show(report, as_json: bool) -> None:
-    from dlwatch.arr.importing import needs_secret_hint
-    from dlwatch.core.records import client_address, import_report_record
+    from dlwatch.arr.importing import import_report_record, needs_secret_hint
+    from dlwatch.tracking.clients import address, client_json
 
     if as_json:
-        print_json(import_report_record(report))
+        print_json(import_report_record(report, [client_json(c) for c in report.clients]))
         return
     verb = "would " if report.dry_run else ""
     created = set(report.created)
     for client in report.clients:
         action = "add" if client.name in created else "update"
-        echo(f"{verb}{action} {client.name} ({client.type} at {client_address(client)})")
+        echo(f"{verb}{action} {client.name} ({client.type} at {address(client)})")
     for m in report.path_mappings:
         echo(f"{verb}map {m.remote} -> {m.local} for {m.client}")
     for m in report.path_mappings_present:
