@@ -32,10 +32,11 @@ from tests.support import by_hand, daemons, nntp, payloads  # noqa: E402
 
 from dlwatch.core.models import DownloadStatus, Protocol  # noqa: E402
 from dlwatch.core.torrentmeta import parse_torrent  # noqa: E402
+from dlwatch.cycle.polling import poll  # noqa: E402
 from dlwatch.settings.config import Settings  # noqa: E402
 from dlwatch.store import eventlog  # noqa: E402
 from dlwatch.store.db import Attempt, Store, now_iso  # noqa: E402
-from dlwatch.tracking.poll import CLOCK_SLACK, Sessions, poll  # noqa: E402
+from dlwatch.tracking.poll import CLOCK_SLACK, Sessions  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []
 

@@ -9,10 +9,10 @@ import json
 import pytest
 
 from dlwatch.core.safetext import for_terminal, shown
+from dlwatch.cycle.polling import poll
 from dlwatch.delivery import deliver
 from dlwatch.settings.config import Hooks, Settings
 from dlwatch.store.db import Store
-from dlwatch.tracking.poll import poll
 from tests.conftest import fixture_body
 from tests.support.fakes import fake_transmission
 

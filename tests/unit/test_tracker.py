@@ -12,12 +12,13 @@ import pytest
 
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import DownloadStatus, Protocol, Secret
+from dlwatch.cycle.polling import poll
 from dlwatch.delivery import deliver
 from dlwatch.settings.config import Hooks, PathMapping, Settings
 from dlwatch.store import eventlog, outbox
 from dlwatch.store.db import Store
 from dlwatch.tracking import clients as core
-from dlwatch.tracking.poll import Sessions, poll
+from dlwatch.tracking.poll import Sessions
 from dlwatch.tracking.sending import adopt, send
 from dlwatch.tracking.sources import Payload, load_source
 from tests.conftest import fixture_body, recorded

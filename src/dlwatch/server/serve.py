@@ -29,13 +29,14 @@ from urllib.parse import parse_qs, urlsplit
 from dlwatch.core.attempt import now_iso
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import ClientConfig, Secret
+from dlwatch.cycle.polling import poll
 from dlwatch.delivery import deliver
 from dlwatch.server.receiver import ReportInbox, SmallServer
 from dlwatch.settings.config import Settings
 from dlwatch.store.db import Store
 from dlwatch.store.listing import attempt_records
 from dlwatch.tracking import push, reports
-from dlwatch.tracking.poll import Sessions, poll
+from dlwatch.tracking.poll import Sessions
 
 JSON = "application/json"
 

@@ -8,10 +8,9 @@ that fails (in any way) is reported and its downloads keep their last known stat
 
 from __future__ import annotations
 
-import copy
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,13 @@ from typing import TYPE_CHECKING
 
 from dlwatch.core.errors import ClientError, DlwatchError
 from dlwatch.core.events import Event
-from dlwatch.core.matching import normalise_title
-from dlwatch.core.models import ClientConfig, DownloadItem, DownloadStatus, Verdict
+from dlwatch.core.models import ClientConfig, DownloadItem, Verdict
 from dlwatch.settings.config import Settings
 from dlwatch.store import eventlog, sessioncache
-from dlwatch.store.db import Attempt, Store, iso_ago, now_iso, seconds_since
+from dlwatch.store.db import Attempt, Store, iso_ago, seconds_since
 from dlwatch.store.eventlog import Change
+from dlwatch.tracking.changes import changes_for, client_removed, match, not_found
 from dlwatch.tracking.clients import blame, open_adapter, protocol_of
-from dlwatch.tracking.deadness import judge
 
 if TYPE_CHECKING:
     from dlwatch.adapters.base import ClientAdapter
@@ -57,6 +55,11 @@ class PollResult:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+# A step run after a cycle's answers are recorded: the store, the settings, the cycle's result (it
+# may add failures) and each client that answered with the items it listed.
+AfterAnswer = Callable[[Store, Settings, PollResult, list[tuple[ClientConfig, list[DownloadItem]]]], None]
 
 
 class Sessions:
@@ -134,70 +137,6 @@ def lookup(adapter: ClientAdapter, attempts: list[Attempt], *, find_window: floa
     return found
 
 
-def match(attempts: Iterable[Attempt], items: list[DownloadItem]) -> dict[int, DownloadItem]:
-    """Which item each attempt is: by any id the item answers to, then by dlwatch's tag, then (for
-    attempts without an id) by a title only one item has. Dictionaries, so the cost is attempts +
-    items, not their product."""
-    by_id: dict[str, DownloadItem] = {}
-    by_tag: dict[str, DownloadItem] = {}
-    by_title: dict[str, list[DownloadItem]] | None = None
-    for item in items:
-        for known in (item.client_download_id, *item.alt_ids):
-            by_id.setdefault(known.lower(), item)
-        if item.dlwatch_tag:
-            by_tag.setdefault(item.dlwatch_tag, item)
-    found: dict[int, DownloadItem] = {}
-    for attempt in attempts:
-        item = None
-        if attempt.client_download_id:
-            wanted = (attempt.client_download_id, *attempt.alt_ids)
-            item = next((by_id[w.lower()] for w in wanted if w.lower() in by_id), None)
-        if item is None and attempt.dlwatch_tag:
-            item = by_tag.get(attempt.dlwatch_tag)
-        if item is None and not attempt.client_download_id:
-            if by_title is None:
-                by_title = {}
-                for candidate in items:
-                    by_title.setdefault(normalise_title(candidate.title), []).append(candidate)
-            matches = by_title.get(normalise_title(attempt.title), [])
-            item = matches[0] if len(matches) == 1 else None
-        if item is not None:
-            found[attempt.id] = item
-    return found
-
-
-def apply_item(attempt: Attempt, item: DownloadItem, client_name: str, settings: Settings) -> None:
-    """Copy what the client says onto the attempt (the status already normalised by the adapter)."""
-    attempt.client_download_id = item.client_download_id
-    attempt.alt_ids = tuple(i for i in item.alt_ids if i != item.client_download_id)
-    attempt.status = item.status
-    attempt.raw_state = item.raw_state
-    attempt.progress = item.progress
-    attempt.size_bytes = item.size_bytes if item.size_bytes is not None else attempt.size_bytes
-    attempt.remaining_bytes = item.remaining_bytes
-    attempt.download_speed = item.download_speed
-    attempt.eta_seconds = item.eta_seconds
-    attempt.category = item.category or attempt.category
-    attempt.error = item.error
-    attempt.seen = True
-    attempt.absent_count, attempt.absent_at = 0, None
-    if item.status is not DownloadStatus.PAUSED:
-        attempt.guard_paused = False  # resumed in the client: no longer the guard's to resume
-    if item.status is DownloadStatus.COMPLETED:
-        attempt.raw_file_path = settings.map_path(item.content_path or item.save_path, client_name)
-        attempt.completed_at = attempt.completed_at or now_iso()
-        attempt.download_speed, attempt.eta_seconds = 0, None
-
-
-def mark_missing(attempt: Attempt) -> None:
-    attempt.status = DownloadStatus.MISSING
-    attempt.download_speed, attempt.eta_seconds = 0, None
-    attempt.error = (
-        f"no longer in the client ({attempt.absent_count} answers in a row without it), "
-        "and no history entry says how it ended"
-    )
-
-
 def poll(
     store: Store,
     settings: Settings,
@@ -205,12 +144,15 @@ def poll(
     sessions: Sessions | None = None,
     *,
     skip: frozenset[str] = frozenset(),
+    after: Sequence[AfterAnswer] = (),
 ) -> PollResult:
     """One cycle. Pass `sessions` to keep client logins across cycles; without it they end here.
-    Clients whose ids are in `skip` are not asked this time (they report their ends themselves)."""
+    Clients whose ids are in `skip` are not asked this time (they report their ends themselves).
+    Once every answer is recorded, each step of `after` runs on them in turn (the cycle package
+    hands in the dead-download and disk-guard steps: this layer knows nothing of them)."""
     if sessions is None:
         with Sessions(store.path.parent if store.path.name != ":memory:" else None) as own:
-            return poll(store, settings, attempt_ids, own, skip=skip)
+            return poll(store, settings, attempt_ids, own, skip=skip, after=after)
     ids = list(attempt_ids) if attempt_ids is not None else None
     looked_for_since = iso_ago(settings.missing_window)
     attempts = store.list_attempts(ids=ids, active_only=True, missing_since=looked_for_since)
@@ -229,7 +171,7 @@ def poll(
         by_client[client.id] += [a for a in unassigned if a.protocol is protocol_of(client)]
     removed = [a for client_id, group in by_client.items() if client_id not in known for a in group]
     if removed:
-        result.events += eventlog.record(store, [_client_removed(a) for a in removed], settings.hooks)
+        result.events += eventlog.record(store, [client_removed(a) for a in removed], settings.hooks)
     clients = {c.id: c for c in enabled if by_client.get(c.id) and c.id not in skip}
     if not clients:
         return result
@@ -269,76 +211,14 @@ def poll(
             result.record(store, changes_for(client, waiting, answers[client.id], settings), settings, client)
     answered = {protocol_of(c) for c in enabled if c.id in answers}
     lost = [
-        _not_found(a, settings)
+        not_found(a, settings)
         for a in unassigned
         if a.id not in claimed and a.protocol in answered and seconds_since(a.created_at) >= settings.find_window
     ]
     result.events += eventlog.record(store, lost, settings.hooks)
-    _after_answers(store, settings, result, {c.id: c for c in enabled}, answers)
+    heard = [(c, list(answers[c.id].values())) for c in enabled if c.id in answers]
+    for step in after:
+        step(store, settings, result, heard)
     return result
 
 
-def _after_answers(
-    store: Store,
-    settings: Settings,
-    result: PollResult,
-    clients: dict[str, ClientConfig],
-    answers: dict[str, dict[int, DownloadItem]],
-) -> None:
-    """What the answers call for beyond recording them: acting on dead downloads, and the disk guard."""
-    from dlwatch.policies.dead_downloads import carry_out
-    from dlwatch.policies.diskguard import guard
-
-    for outcome in carry_out(store, settings, result.dead):
-        if not outcome.ok:
-            result.failures.append(ClientFailure("dead download", f"attempt {outcome.attempt_id}: {outcome.detail}"))
-    for client_id, answer in answers.items():
-        client = clients[client_id]
-        for action in guard(store, settings, client, list(answer.values())):
-            if not action.ok:
-                result.failures.append(ClientFailure(client.name, action.detail))
-
-
-def _not_found(before: Attempt, settings: Settings) -> Change:
-    after = copy.copy(before)
-    after.status = DownloadStatus.FAILED
-    after.error = f"not found in any {before.protocol} client within {settings.find_window / 60:g} minutes"
-    return Change(before, after, "(finding)", None, after.error)
-
-
-def changes_for(
-    client: ClientConfig, attempts: list[Attempt], answer: dict[int, DownloadItem], settings: Settings
-) -> list[Change]:
-    changes = []
-    for before in attempts:
-        after = copy.copy(before)
-        item = answer.get(before.id)
-        mine = before.client_id == client.id
-        verdict = None
-        if item is not None:
-            after.client_id = client.id
-            apply_item(after, item, client.name, settings)
-            verdict = judge(before, after, item, settings.dead_rules(client.name))
-        elif mine and before.status is DownloadStatus.SENDING:
-            if seconds_since(before.created_at) < settings.sending_grace:
-                continue  # a send may still be under way
-            after.status = DownloadStatus.FAILED
-            after.error = f"never reached the client: not listed {settings.sending_grace:g}s after it was sent"
-        elif mine and before.seen and before.status is not DownloadStatus.MISSING:
-            if before.absent_at and seconds_since(before.absent_at) < settings.missing_gap:
-                continue  # absent again too soon to count: one odd answer is no evidence
-            after.absent_count, after.absent_at = before.absent_count + 1, now_iso(precise=True)
-            if after.absent_count >= settings.missing_after:
-                mark_missing(after)
-        else:
-            continue  # not listed yet: the client may still be fetching it
-        changes.append(Change(before, after, client.name, client.type, after.error, verdict))
-    return changes
-
-
-def _client_removed(before: Attempt) -> Change:
-    after = copy.copy(before)
-    after.status = DownloadStatus.FAILED
-    after.download_speed, after.eta_seconds = 0, None
-    after.error = "its client was removed from dlwatch"
-    return Change(before, after, "(removed)", None, after.error)

@@ -22,7 +22,8 @@ from dlwatch.settings.config import Settings
 from dlwatch.settings.secrets import PUSH_TOKEN
 from dlwatch.store import eventlog
 from dlwatch.store.db import Store
-from dlwatch.tracking.poll import Sessions, changes_for, lookup
+from dlwatch.tracking.changes import changes_for
+from dlwatch.tracking.poll import Sessions, lookup
 
 LOG_NAME = "report.log"
 LOG_LIMIT = 256 * 1024  # the log keeps its newest half past this

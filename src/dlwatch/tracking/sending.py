@@ -23,8 +23,8 @@ from dlwatch.settings.config import Hooks, Settings
 from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store, now_iso
 from dlwatch.tracking import push
+from dlwatch.tracking.changes import apply_item
 from dlwatch.tracking.clients import blame, open_adapter, protocol_of
-from dlwatch.tracking.poll import apply_item
 from dlwatch.tracking.sources import Payload
 
 

@@ -170,11 +170,11 @@ def poll(
     Prints every change recorded while it runs, by this or any other dlwatch process, each once.
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
+    from dlwatch.cycle.polling import poll as poll_clients
     from dlwatch.delivery import deliver
     from dlwatch.store import eventlog
     from dlwatch.tracking import push
     from dlwatch.tracking.poll import Sessions
-    from dlwatch.tracking.poll import poll as poll_clients
 
     context = app_context(ctx)
     store, settings = context.store, context.settings
@@ -236,7 +236,7 @@ def status(
     ids = attempt_ids or None
     failures = []
     if not no_refresh:
-        from dlwatch.tracking.poll import poll as poll_clients
+        from dlwatch.cycle.polling import poll as poll_clients
 
         with waiting("the clients", quiet=as_json):
             result = poll_clients(store, context.settings, ids)

@@ -48,9 +48,9 @@ def watch(
     Shows every change recorded by any dlwatch process (a cron poll included), each once; hooks are
     delivered in the background, never waited on.
     """
+    from dlwatch.cycle.polling import poll as poll_clients
     from dlwatch.store import eventlog
     from dlwatch.tracking.poll import Sessions
-    from dlwatch.tracking.poll import poll as poll_clients
 
     context = app_context(ctx)
     store, settings = context.store, context.settings
