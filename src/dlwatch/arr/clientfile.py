@@ -43,6 +43,7 @@ HEADER = """\
 
 
 def export_text(clients: list[ClientConfig], has_secret: Callable[[ClientConfig], bool]) -> str:
+    # here, not at the top: start-up time (only this path needs it)
     import tomli_w
 
     tables = []

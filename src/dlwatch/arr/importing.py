@@ -5,6 +5,7 @@ not know (its TLS settings, for an *arr source)."""
 
 from __future__ import annotations
 
+import shlex
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,7 +121,6 @@ def mappings_for(clients: list[ClientConfig], remote: list[RemotePathMapping]) -
 
 def secret_hint(name: str, kind: str) -> str:
     """How to give one client its secret, with the right option for its kind."""
-    import shlex
 
     return f"`dlwatch client edit {shlex.quote(name)} {keyring_secrets.stdin_option(kind)}`"
 

@@ -37,6 +37,7 @@ class DlwatchGroup(TyperGroup):
             obj = _traceback_if_debug(ctx)
             echo(f"error: {exc}", err=True)
             if isinstance(obj, AppContext) and obj.debug:
+                # here, not at the top: start-up time (only this path needs it)
                 from dlwatch.core.errors import cause_chain
 
                 for line in cause_chain(exc):
@@ -46,6 +47,7 @@ class DlwatchGroup(TyperGroup):
             echo("interrupted", err=True)
             raise typer.Exit(130) from None
         except BrokenPipeError:
+            # here, not at the top: start-up time (only this path needs it)
             from dlwatch.cli.jsonout import reader_gone
 
             raise typer.Exit(reader_gone()) from None
@@ -72,6 +74,7 @@ def _traceback_if_debug(ctx: Any) -> Any:
     """The root context's object, after printing the traceback if --debug asked for it."""
     obj = ctx.find_root().obj
     if isinstance(obj, AppContext) and obj.debug:
+        # here, not at the top: start-up time (only this path needs it)
         import traceback
 
         traceback.print_exc()
@@ -91,7 +94,10 @@ def _is_cli_control(exc: Exception) -> bool:
 app = typer.Typer(
     cls=DlwatchGroup,
     name="dlwatch",
-    help="Send downloads to SABnzbd, NZBGet, qBittorrent and Transmission, and track each one to the end.",
+    help=(
+        "Send downloads to SABnzbd, NZBGet, qBittorrent, Transmission, Deluge, rTorrent and aria2, "
+        "and track each one to the end."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -38,6 +38,7 @@ class AppContext:
     def store(self) -> Store:
         if self._store is None:
             _ = self.settings  # a broken config.toml is reported before any work, not halfway through
+            # here, not at the top: start-up time (only this path needs it)
             from dlwatch.store.db import Store
 
             self._store = Store(self.home / DB_FILE)

@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from dlwatch.core.errors import UsageError
+from dlwatch.core.models import Secret
+from dlwatch.core.safetext import for_terminal, shown
+
 if TYPE_CHECKING:
     from dlwatch.cli.appcontext import AppContext
     from dlwatch.core.models import Secret
@@ -39,7 +43,6 @@ def app_context(ctx: typer.Context) -> AppContext:
 def echo(message: str = "", *, err: bool = False) -> None:
     """Every line dlwatch prints as text goes through here: other people's data in it (titles,
     errors, paths) cannot drive the terminal."""
-    from dlwatch.core.safetext import for_terminal
 
     typer.echo(for_terminal(message), err=err)
 
@@ -51,6 +54,7 @@ def warn(message: str) -> None:
 def read_secret_from_stdin(what: str) -> str:
     value = sys.stdin.readline().rstrip("\r\n")
     if not value:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.core.errors import UsageError
 
         raise UsageError(f"no {what} on standard input")
@@ -60,8 +64,6 @@ def read_secret_from_stdin(what: str) -> str:
 def secret_from_stdin_or_prompt(what: str, from_stdin: bool, option: str) -> Secret:
     """A secret from standard input (with `option`) or a hidden prompt on a terminal; never from
     the command line, where `ps` would show it."""
-    from dlwatch.core.errors import UsageError
-    from dlwatch.core.models import Secret
 
     if from_stdin:
         return Secret(read_secret_from_stdin(what))
@@ -77,6 +79,7 @@ def waiting(what: str, *, quiet: bool = False) -> Iterator[None]:
     if quiet or not sys.stderr.isatty():
         yield
         return
+    # here, not at the top: start-up time (only this path needs it)
     from rich.console import Console
 
     with Console(stderr=True).status(f"waiting for {what}", spinner="dots"):
@@ -86,9 +89,9 @@ def waiting(what: str, *, quiet: bool = False) -> Iterator[None]:
 def print_rows(headers: list[str], rows: list[list[str]]) -> None:
     """A table on a terminal; piped, one line per row with the columns separated by tabs, no header
     and nothing cut (values are escaped, so a tab or newline in one cannot shift the columns)."""
-    from dlwatch.core.safetext import shown
 
     if sys.stdout.isatty():
+        # here, not at the top: start-up time (only this path needs it)
         from rich.table import Table
 
         table = Table(*headers)
@@ -101,6 +104,7 @@ def print_rows(headers: list[str], rows: list[list[str]]) -> None:
 
 
 def console():
+    # here, not at the top: start-up time (only this path needs it)
     from rich.console import Console
 
     return Console()

@@ -11,6 +11,7 @@ from typing import Any
 
 def print_json(data: Any) -> None:
     """`data`, versioned (records.versioned)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.core.records import versioned
 
     data = versioned(data)
@@ -46,6 +47,7 @@ def _write(text: str) -> None:
 
 def json_line(record: dict[str, Any]) -> str:
     """One record of a JSON Lines feed (`watch --json`, `poll --json`)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.core.records import versioned
 
     return json.dumps(versioned(record))

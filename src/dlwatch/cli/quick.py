@@ -36,6 +36,7 @@ def answer(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     home, show_all = parsed
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cli.appcontext import AppContext
     from dlwatch.cli.jsonout import print_json_array
     from dlwatch.settings.config import resolve_home
@@ -55,6 +56,7 @@ def answer(argv: list[str]) -> int | None:
     try:
         print_json_array(text)
     except BrokenPipeError:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.cli.jsonout import reader_gone
 
         return reader_gone()

@@ -52,6 +52,7 @@ def attempts_table(
     """The table `status` and `watch` show, laid out for `width` columns: the title keeps most of the
     room (never under 20 columns) and folds rather than being cut; the path or failure reason goes
     on its own line under it; client, status, progress, speed and ETA always stay."""
+    # here, not at the top: start-up time (only this path needs it)
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -101,6 +102,7 @@ def attempts_table(
 def _caption(attempts: list[Attempt], failures, answered_ago: dict[str, float] | None):
     """Under the table: totals, when each client last answered (in `watch`), and each client that
     did not, on a line of its own."""
+    # here, not at the top: start-up time (only this path needs it)
     from rich.text import Text
 
     counts = {s: sum(1 for a in attempts if a.status is s) for s in (DownloadStatus.DOWNLOADING, DownloadStatus.QUEUED)}

@@ -32,6 +32,7 @@ def deliver_due(store: Store, settings: Settings, *, only: int | None = None) ->
 
 def _run(run: HookRun, home: str, timeout: float) -> HookOutcome:
     if run.hook.startswith(outbox.NOTIFY_PREFIX):
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.delivery.notify import deliver
 
         return deliver(run.command, run.record or {})

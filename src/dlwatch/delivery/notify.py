@@ -13,6 +13,7 @@ from dlwatch.core.events import HookOutcome
 from dlwatch.core.models import Secret
 from dlwatch.settings import secrets as keyring_secrets
 from dlwatch.settings.config import NOTIFY_NAME, NotifyTarget
+from dlwatch.settings.configfile import add_notify_target
 
 URL_KIND = "apprise_url"
 
@@ -117,7 +118,6 @@ def _apprise():
 
 def add_target(config_path, name: str, url: Secret, on: tuple[str, ...]) -> bool:
     """Store the URL and add the target to config.toml; False if config.toml had it already."""
-    from dlwatch.settings.configfile import add_notify_target
 
     store_url(name, url)
     return add_notify_target(config_path, NotifyTarget(name, on))

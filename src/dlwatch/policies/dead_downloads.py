@@ -15,11 +15,13 @@ Only the process whose write recorded the verdict acts on it, so two pollers nev
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from dlwatch.core.matching import normalise_title
 from dlwatch.core.models import ClientConfig, DownloadStatus, Protocol, Verdict
 from dlwatch.settings.config import DeadRules, Settings
+from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store
 
 
@@ -46,6 +48,7 @@ def _one(store: Store, settings: Settings, client: ClientConfig, verdict: Verdic
     if verdict.action == "report":
         return DeadOutcome(verdict.attempt_id, "report", True, verdict.reason)
     if verdict.action in ("remove", "remove_with_data"):
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.tracking.actions import act
 
         delete = verdict.action == "remove_with_data"
@@ -60,6 +63,7 @@ def _one(store: Store, settings: Settings, client: ClientConfig, verdict: Verdic
 
 def through_arr(store: Store, settings: Settings, attempt: Attempt) -> DeadOutcome | None:
     """Hand the download back to the Sonarr or Radarr that sent it; None if none of them did."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr import instances as arrs
 
     if not attempt.client_download_id:
@@ -78,9 +82,6 @@ def through_arr(store: Store, settings: Settings, attempt: Attempt) -> DeadOutco
 
 def _record_removed(store: Store, settings: Settings, attempt: Attempt, why: str) -> None:
     """The *arr took it out of the client: say so, as an event like any other."""
-    import copy
-
-    from dlwatch.store import eventlog
 
     after = copy.copy(attempt)
     after.status, after.error = DownloadStatus.REMOVED, why
@@ -108,6 +109,7 @@ def _replacements_before(store: Store, attempt: Attempt) -> int:
 
 
 def replace_release(store: Store, settings: Settings, attempt: Attempt, rules: DeadRules) -> DeadOutcome:
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import open_prowlarr, send_found
 
     grab = store.grab_of(attempt.id)

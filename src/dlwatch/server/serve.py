@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from dlwatch.core.attempt import now_iso
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import ClientConfig, Secret
+from dlwatch.core.records import versioned
 from dlwatch.cycle.polling import poll
 from dlwatch.delivery import deliver
 from dlwatch.server.receiver import ReportInbox, SmallServer
@@ -176,6 +177,7 @@ class Views:
             }
 
     def metrics(self, store: Store) -> bytes:
+        # here, not at the top: start-up time (only this path needs it)
         from prometheus_client import CollectorRegistry, generate_latest
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -268,7 +270,6 @@ def make_server(
 
 
 def _json(value) -> bytes:
-    from dlwatch.core.records import versioned
 
     return json.dumps(versioned(value), separators=(",", ":")).encode()
 

@@ -1,1 +1,4 @@
-"""TODO"""
+"""The home and what the user set: where config.toml and dlwatch.db live, config.toml read
+(settings.config) and written (settings.configfile), and secrets in the OS keyring.
+
+May use: core."""

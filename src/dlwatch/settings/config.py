@@ -32,6 +32,7 @@ def resolve_home(override: str | Path | None = None) -> HomePaths:
     if override or (override := os.environ.get(HOME_ENV)):
         home = Path(override).expanduser()
         return HomePaths(home, home / CONFIG_FILE)
+    # here, not at the top: start-up time (only this path needs it)
     import platformdirs
 
     home = Path(platformdirs.user_data_dir("dlwatch", appauthor=False))

@@ -19,6 +19,7 @@ from dlwatch.settings.config import NotifyTarget, PathMapping, parse_settings
 
 def add_notify_target(path: Path, target: NotifyTarget) -> bool:
     """Append a [notify.NAME] table unless config.toml has one; True if it was added."""
+    # here, not at the top: start-up time (only this path needs it)
     import tomli_w
 
     with _locked(path):
@@ -59,6 +60,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 def example_text() -> str:
     """The fully commented config.toml shipped with dlwatch (every key at its default)."""
+    # here, not at the top: start-up time (only this path needs it)
     from importlib.resources import files
 
     return files("dlwatch.settings").joinpath("config.example.toml").read_text(encoding="utf-8")
@@ -89,6 +91,7 @@ def add_path_mappings(
 ) -> tuple[list[PathMapping], list[PathMapping]]:
     """Append the mappings config.toml lacks as [[path_mappings]] tables, keeping every comment of
     the file; (added, or with `dry_run` would be; already present). A dry run writes nothing."""
+    # here, not at the top: start-up time (only this path needs it)
     import tomli_w
 
     with contextlib.nullcontext() if dry_run else _locked(path):

@@ -46,6 +46,7 @@ def _account(client_id: str, kind: str) -> str:
 def get_secret(client_id: str, client_name: str, kind: str) -> Secret | None:
     if value := os.environ.get(env_var(client_name, kind)):
         return Secret(value)
+    # here, not at the top: start-up time (only this path needs it)
     import keyring
     from keyring.errors import KeyringError, NoKeyringError
 
@@ -59,6 +60,7 @@ def get_secret(client_id: str, client_name: str, kind: str) -> Secret | None:
 
 
 def set_secret(client_id: str, client_name: str, kind: str, secret: Secret) -> None:
+    # here, not at the top: start-up time (only this path needs it)
     import keyring
     from keyring.errors import KeyringError, NoKeyringError
 
@@ -71,6 +73,7 @@ def set_secret(client_id: str, client_name: str, kind: str, secret: Secret) -> N
 
 
 def delete_secret(client_id: str, kind: str) -> None:
+    # here, not at the top: start-up time (only this path needs it)
     import keyring
     from keyring.errors import KeyringError, PasswordDeleteError
 

@@ -110,6 +110,7 @@ class Store(ReleaseTables):
         """The connection as a sqlite-utils Database, for migrations (and tests). Everyday reads and
         writes use plain SQL: importing sqlite-utils costs ~50 ms, paid only when it is needed."""
         if self._db is None:
+            # here, not at the top: start-up time (only this path needs it)
             import sqlite_utils
 
             self._db = sqlite_utils.Database(self.conn)
@@ -128,6 +129,7 @@ class Store(ReleaseTables):
                 "upgrade dlwatch to use it"
             )
         if set(schema_names.MIGRATIONS) - applied:
+            # here, not at the top: start-up time (only this path needs it)
             from dlwatch.store import schema
 
             self._retry_busy(lambda: schema.apply(self.db))
@@ -185,6 +187,7 @@ class Store(ReleaseTables):
         return client
 
     def _refuse_same_slug(self, client: ClientConfig) -> None:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.settings.secrets import env_slug, env_var
 
         slug = env_slug(client.name)

@@ -240,6 +240,7 @@ def check_clients(
 ) -> list[CheckResult]:
     """Test every client at once, each within twice `timeout` in all; a failing one is reported and
     the rest are still tested. Results come back (and to `on_result`) in the order given."""
+    # here, not at the top: start-up time (only this path needs it)
     from concurrent.futures import ThreadPoolExecutor
 
     def check(client: ClientConfig) -> CheckResult:

@@ -11,6 +11,7 @@ own health checks (which dlwatch reports as failed already)."""
 from __future__ import annotations
 
 from dlwatch.core.attempt import Attempt, now_iso, seconds_since
+from dlwatch.core.humane import human_duration
 from dlwatch.core.models import DownloadItem, DownloadStatus, Protocol, Verdict
 from dlwatch.settings.config import RULES, DeadRules
 
@@ -55,7 +56,6 @@ def judge(before: Attempt, after: Attempt, item: DownloadItem, rules: DeadRules)
 
 
 def _reason(rule: str, held: float, attempt: Attempt, item: DownloadItem, rules: DeadRules) -> str:
-    from dlwatch.core.humane import human_duration
 
     took, at = human_duration(held), f"{attempt.progress * 100:.1f} %"
     if rule == "metadata":

@@ -220,5 +220,3 @@ def poll(
     for step in after:
         step(store, settings, result, heard)
     return result
-
-

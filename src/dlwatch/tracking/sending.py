@@ -181,6 +181,7 @@ def retry(store: Store, settings: Settings, attempt_id: int, *, client_name: str
 
 
 def _payload_from(kept: dict) -> Payload:
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.core.torrentmeta import parse_torrent
     from dlwatch.tracking.sources import load_source
 
@@ -202,6 +203,7 @@ def _payload_from(kept: dict) -> Payload:
 def _ask_whether_it_arrived(store: Store, client: ClientConfig, sending: Attempt, settings: Settings) -> bool | None:
     """True if the client lists the download now (then it is recorded), False if the client answered
     without it, None if it could not be asked. qBittorrent adds asynchronously: a miss is asked twice."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.poll import lookup
 
     for wait in (0.0, 1.0):

@@ -110,8 +110,10 @@ def _from_content(
 def _fetch(url: str, timeout: float, max_bytes: int) -> tuple[bytes | None, str, str]:
     """Download a .torrent/.nzb, redirects and all within twice `timeout` and `max_bytes`; a
     redirect to a magnet link returns (None, magnet, "")."""
+    # here, not at the top: start-up time (only this path needs it)
     import httpx
 
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.adapters.httpio import AnswerTooLarge, DeadlinePassed, read_bounded, timeout_until
 
     deadline = time.monotonic() + 2 * timeout

@@ -10,6 +10,7 @@ from dlwatch.cli.completion import attempt_ids, client_names
 from dlwatch.cli.context import MAX_ID, app_context, echo
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import UsageError
+from dlwatch.core.records import attempt_record
 from dlwatch.core.safetext import shown
 
 IDS = typer.Argument(..., min=1, max=MAX_ID, help="Attempt ids.", autocompletion=attempt_ids)
@@ -17,6 +18,7 @@ JSON = typer.Option(False, "--json", help="Print one JSON object per download.")
 
 
 def _run(ctx: typer.Context, ids: list[int], action: str, as_json: bool, delete_data: bool = False) -> None:
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.actions import act
 
     context = app_context(ctx)
@@ -87,7 +89,7 @@ def retry(
     as_json: bool = JSON,
 ) -> None:
     """Send an ended download again, the same .torrent, .nzb or magnet, as a new attempt linked to it."""
-    from dlwatch.core.records import attempt_record
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.sending import retry as retry_attempt
 
     context = app_context(ctx)
@@ -110,6 +112,7 @@ def prune(
     as_json: bool = JSON,
 ) -> None:
     """Forget ended attempts older than --older-than (the downloads stay in the clients)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.pruning import parse_age, parse_statuses
     from dlwatch.tracking.pruning import prune as prune_attempts
 

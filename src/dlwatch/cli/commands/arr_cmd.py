@@ -21,6 +21,7 @@ def add_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Remember a Sonarr or Radarr (its API key in the OS keyring; Settings > General > API Key)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr import instances as arrs
 
     context = app_context(ctx)
@@ -37,6 +38,7 @@ def add_cmd(
 @app.command("list")
 def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the Sonarr and Radarr instances, and where each API key comes from."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr import instances as arrs
 
     store = app_context(ctx).store
@@ -59,6 +61,7 @@ def remove_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Forget an instance and its API key."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr import instances as arrs
 
     arrs.remove(app_context(ctx).store, name)

@@ -13,8 +13,10 @@ from dlwatch.cli.completion import client_names
 from dlwatch.cli.context import app_context, command_group, echo, print_rows, read_secret_from_stdin, waiting, warn
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import Refused, UsageError
+from dlwatch.core.humane import human_bytes
 from dlwatch.core.models import ClientConfig, ClientVersion, Secret
 from dlwatch.settings import secrets as keyring_secrets
+from dlwatch.store.diskspace import last_readings  # here: `--help` and the other commands need none of it
 from dlwatch.tracking import clients as core
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
@@ -24,7 +26,6 @@ TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client ty
 
 def _folders(ctx: typer.Context, client: ClientConfig) -> list:
     """The client's download folders and their free space, as the last poll measured them."""
-    from dlwatch.store.diskspace import last_readings  # here: `--help` and the other commands need none of it
 
     return last_readings(app_context(ctx).store, client)
 
@@ -59,7 +60,9 @@ def _report_version(client: ClientConfig, version: ClientVersion | None, verb: s
 
 def _warn_if_secretless(client: ClientConfig) -> None:
     """A client saved with no secret works only if the client asks for none: say how to add one."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.importing import secret_hint
+
     kind = core.secret_kind(client)
     if keyring_secrets.env_override_present(client.name, kind):
         return
@@ -182,7 +185,6 @@ def show_cmd(
     ):
         value = data.get(key)
         echo(f"{key + ':':<12} {'-' if value in (None, '') else value}")
-    from dlwatch.core.humane import human_bytes
 
     for d in data["download_dirs"]:
         free = "not visible from here" if d["free_bytes"] is None else f"{human_bytes(d['free_bytes'])} free"

@@ -11,7 +11,9 @@ import typer
 from dlwatch.cli.completion import attempt_ids, client_names
 from dlwatch.cli.context import MAX_ID, app_context, echo, positive_seconds, waiting, warn
 from dlwatch.cli.jsonout import json_line, print_json, print_json_array
+from dlwatch.core.humane import human_bytes
 from dlwatch.core.models import Protocol
+from dlwatch.core.records import client_label, event_record, failure_record, feed_record, progress_record
 from dlwatch.core.safetext import shown
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ def shown_names(store: Store) -> dict[str, str]:
 
 
 def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.store.listing import attempt_records
 
     return attempt_records(store, attempts)
@@ -36,7 +39,6 @@ def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
 
 def report_failures(result, as_json: bool = False) -> None:
     """Each client that did not answer: a line on stderr, and with --json a record on stdout too."""
-    from dlwatch.core.records import failure_record
 
     for failure in result.failures:
         echo(f"error: {failure.client_name}: {failure.error}", err=True)
@@ -76,6 +78,7 @@ def send(
 
     The same torrent (by infohash) or the same file already tracked and not finished is not sent
     twice: its attempt is printed instead (exit 0), unless --force."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.sending import send as send_download
     from dlwatch.tracking.sources import load_source
 
@@ -129,6 +132,7 @@ def track(
     as_json: bool = typer.Option(False, "--json", help="Print the attempt as JSON."),
 ) -> None:
     """Adopt a download already in a client (sent by Prowlarr, another app or by hand)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.sending import adopt
 
     context = app_context(ctx)
@@ -146,6 +150,7 @@ def forget(
     as_json: bool = typer.Option(False, "--json", help="Print the forgotten attempt as JSON."),
 ) -> None:
     """Stop tracking an attempt and delete its history (the download stays in the client)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking.sending import forget as forget_attempt
 
     store = app_context(ctx).store
@@ -170,6 +175,7 @@ def poll(
     Prints every change recorded while it runs, by this or any other dlwatch process, each once.
     Exit 0 if every client answered, 1 if any did not (the others are still processed).
     """
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cycle.polling import poll as poll_clients
     from dlwatch.delivery import deliver
     from dlwatch.store import eventlog
@@ -198,8 +204,8 @@ def poll(
 
 def print_events(store: Store, events: list, as_json: bool) -> None:
     """Print events from the log (`records.feed_record`), with the state of their hooks."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cli.render import event_line
-    from dlwatch.core.records import feed_record
     from dlwatch.store import outbox
 
     runs = outbox.for_events(store, [e.id for e in events])
@@ -211,7 +217,6 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
 
 def print_progress(store: Store, attempts: list[Attempt]) -> None:
     """`watch --json --progress`: each active download as it is now (`records.progress_record`)."""
-    from dlwatch.core.records import client_label, progress_record
 
     names, types = _names(store)
     for a in attempts:
@@ -236,6 +241,7 @@ def status(
     ids = attempt_ids or None
     failures = []
     if not no_refresh:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.cycle.polling import poll as poll_clients
 
         with waiting("the clients", quiet=as_json):
@@ -248,6 +254,7 @@ def status(
             store.get_attempt(attempt_id)  # a clear error for an unknown id
     which = {"ids": ids, "active_only": not (show_all or ids)}
     if as_json:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.store.listing import attempt_records_json
 
         print_json_array(attempt_records_json(store, **which))
@@ -262,6 +269,7 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
     if not attempts:
         echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
     elif sys.stdout.isatty():
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.cli.context import console
         from dlwatch.cli.render import attempts_table
 
@@ -269,6 +277,7 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
         out.print(attempts_table(attempts, shown_names(store), failures, width=out.width))
         _print_free_space(store)
     else:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.cli.render import attempt_line
         from dlwatch.core.records import client_label
 
@@ -279,7 +288,7 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
 
 def _print_free_space(store: Store) -> None:
     """Under the table on a terminal: each client's download folders and their free space."""
-    from dlwatch.core.humane import human_bytes
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.store.diskspace import last_readings
 
     for client in store.list_clients(enabled_only=True):
@@ -294,7 +303,7 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List an attempt's status changes."""
-    from dlwatch.core.records import event_record
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.store import eventlog
 
     store = app_context(ctx).store
@@ -313,8 +322,10 @@ def history(
 def deliver_hooks_in_background(store: Store, home) -> None:
     """Hand due hook runs to a detached `dlwatch hooks run`, so this command never waits on a hook
     (and Ctrl-C here does not stop one)."""
+    # here, not at the top: start-up time (only this path needs it)
     import subprocess
 
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.store import outbox
 
     if not outbox.due_count(store):

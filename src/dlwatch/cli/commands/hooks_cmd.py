@@ -6,6 +6,8 @@ import typer
 
 from dlwatch.cli.context import MAX_ID, app_context, command_group, echo
 from dlwatch.cli.jsonout import print_json
+from dlwatch.core.records import hook_run_record
+from dlwatch.core.safetext import shown
 
 app = command_group(
     help="Hook deliveries: one per status change and hook, run at least once (see the README).",
@@ -14,7 +16,6 @@ app = command_group(
 
 
 def _line(run) -> str:
-    from dlwatch.core.safetext import shown
 
     title = shown((run.record or {}).get("title", ""))
     what = f"{run.state:<8} {run.hook:<12} attempt {run.attempt_id} event {run.event_id}"
@@ -32,7 +33,7 @@ def listing(
     """List hook runs, newest first: pending, running, done or failed, with exit code and output."""
     if ctx.invoked_subcommand:
         return
-    from dlwatch.core.records import hook_run_record
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.store import outbox
 
     runs = outbox.listing(app_context(ctx).store, failed_only=failed, limit=limit)
@@ -52,7 +53,7 @@ def retry(
     as_json: bool = typer.Option(False, "--json", help="Print the run as JSON."),
 ) -> None:
     """Run a hook again now, with the command config.toml names today. Exit 1 if it fails again."""
-    from dlwatch.core.records import hook_run_record
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import deliver
 
     context = app_context(ctx)
@@ -71,7 +72,7 @@ def run_due(
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """Deliver every due hook run now (`status` and `watch` start this in the background)."""
-    from dlwatch.core.records import hook_run_record
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import deliver
 
     context = app_context(ctx)

@@ -11,6 +11,7 @@ from dlwatch.cli.context import app_context, echo, waiting, warn
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import UsageError
 from dlwatch.core.models import Secret
+from dlwatch.settings.configfile import add_path_mappings, write_private
 
 
 def import_cmd(
@@ -43,6 +44,7 @@ def import_cmd(
     one. From Sonarr or Radarr the remote path mappings come too, as [[path_mappings]] in config.toml
     for every imported client on that host. With --api-key-stdin and --secrets-stdin both, the API key
     is the first line."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr import importing
 
     sources = [s for s in (from_prowlarr, from_sonarr, from_radarr, from_file) if s]
@@ -74,11 +76,13 @@ def import_cmd(
 
     remote_mappings = []
     if from_file:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.arr.clientfile import read_proposals
 
         proposals, refused = read_proposals(from_file)
         source = str(from_file)
     elif arr:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.arr.sonarr_radarr import ArrApp
 
         url = from_sonarr or from_radarr or ""
@@ -93,6 +97,7 @@ def import_cmd(
         proposals, refused = importing.from_remote(remote)
         source = arr
     else:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.arr.releases import open_prowlarr
 
         with waiting("Prowlarr", quiet=as_json), open_prowlarr(context.store, context.settings) as prowlarr:
@@ -127,7 +132,6 @@ def _secret_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def _merge_mappings(context, report, mappings) -> None:
-    from dlwatch.settings.configfile import add_path_mappings
 
     report.path_mappings, report.path_mappings_present = add_path_mappings(
         context.config_file, mappings, dry_run=report.dry_run
@@ -135,6 +139,7 @@ def _merge_mappings(context, report, mappings) -> None:
 
 
 def _show(report, as_json: bool) -> None:
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.importing import import_report_record, needs_secret_hint
     from dlwatch.tracking.clients import address, client_json
 
@@ -166,9 +171,9 @@ def export_cmd(
 ) -> None:
     """Write every client's settings as TOML, never a secret: a backup, or a setup to copy elsewhere
     with `dlwatch client import --from-file FILE`."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.clientfile import export_text
     from dlwatch.arr.importing import has_secret
-    from dlwatch.settings.configfile import write_private
 
     text = export_text(app_context(ctx).store.list_clients(), has_secret)
     if output is None:

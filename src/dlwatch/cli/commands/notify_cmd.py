@@ -6,7 +6,9 @@ import typer
 
 from dlwatch.cli.context import app_context, command_group, echo, print_rows, secret_from_stdin_or_prompt, warn
 from dlwatch.cli.jsonout import print_json
-from dlwatch.core.errors import DlwatchError, UsageError
+from dlwatch.core.errors import DlwatchError, NotFoundError, UsageError
+from dlwatch.settings.config import NOTIFY_STATUSES, NotifyTarget, load_settings
+from dlwatch.settings.configfile import remove_notify_target
 
 app = command_group(help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).")
 
@@ -29,8 +31,8 @@ def add_cmd(
 
     The URL holds tokens, so it is read from standard input or a hidden prompt and kept in the OS
     keyring; which statuses go to it is the [notify.NAME] table in config.toml."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import notify
-    from dlwatch.settings.config import NOTIFY_STATUSES, NotifyTarget
 
     context = app_context(ctx)
     statuses = tuple(on or NotifyTarget.on)
@@ -55,7 +57,6 @@ def add_cmd(
 
 
 def _targets(ctx: typer.Context):
-    from dlwatch.settings.config import load_settings
 
     context = app_context(ctx)
     return load_settings(context.paths).hooks.notify
@@ -64,6 +65,7 @@ def _targets(ctx: typer.Context):
 @app.command("list")
 def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the notification targets, what each hears about, and where its URL comes from."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import notify
 
     rows = [{"name": t.name, "on": list(t.on), "url": notify.url_source(t.name)} for t in _targets(ctx)]
@@ -83,9 +85,8 @@ def remove_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Remove a target: its table in config.toml and its URL in the keyring."""
-    from dlwatch.core.errors import NotFoundError
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import notify
-    from dlwatch.settings.configfile import remove_notify_target
 
     notify.check_name(name)
     had_url = notify.url_source(name) == "keyring"
@@ -106,6 +107,7 @@ def test_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Send a test notification now (not through the outbox). Exit 1 if it was not delivered."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.delivery import notify
 
     notify.check_name(name)

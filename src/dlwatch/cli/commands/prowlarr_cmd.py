@@ -17,6 +17,8 @@ from dlwatch.cli.context import (
     warn,
 )
 from dlwatch.cli.jsonout import print_json
+from dlwatch.core.errors import UsageError
+from dlwatch.core.humane import human_bytes, human_duration
 from dlwatch.core.models import Secret
 
 app = command_group(help="Connect dlwatch to Prowlarr (search, grab, import its download clients).")
@@ -31,6 +33,7 @@ def set_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Save Prowlarr's address, and its API key in the OS keyring (Settings > General > API Key)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import set_prowlarr
 
     context = app_context(ctx)
@@ -55,6 +58,7 @@ def set_cmd(
 @app.command("show")
 def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the Prowlarr address and where its API key comes from (never the key)."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import prowlarr_key_source
 
     store = app_context(ctx).store
@@ -69,6 +73,7 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
 @app.command("test")
 def test_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Connect to Prowlarr and report its version. Exit 1 if it did not answer."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import open_prowlarr
 
     context = app_context(ctx)
@@ -92,6 +97,7 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search through Prowlarr. Send a result with `dlwatch grab N`."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import open_prowlarr
     from dlwatch.arr.releases import search as run_search
 
@@ -112,7 +118,6 @@ def search(
     if not releases:
         echo("no results")
         return
-    from dlwatch.core.humane import human_bytes, human_duration
 
     rows = []
     for i, r in enumerate(releases, 1):
@@ -141,9 +146,9 @@ def grab(
 ) -> None:
     """Send a search result. By default dlwatch fetches it through Prowlarr and sends it to its own
     client, so the exact id is recorded; --via-prowlarr asks Prowlarr to grab it instead."""
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.releases import grab_via_prowlarr, send_release
     from dlwatch.cli.commands.downloads import _records
-    from dlwatch.core.errors import UsageError
 
     context = app_context(ctx)
     if via_prowlarr:

@@ -9,9 +9,11 @@ import sys
 
 import typer
 
+from dlwatch.adapters import registry
 from dlwatch.cli.completion import client_names
 from dlwatch.cli.context import app_context, echo
 from dlwatch.cli.jsonout import print_json
+from dlwatch.core.errors import UsageError
 
 
 def report(
@@ -27,7 +29,7 @@ def report(
     Reads what the client passes (arguments, or Transmission's TR_* and NZBGet's NZBPP_* variables),
     records the end as a poll would, and logs one line to report.log in the home. It never fails the
     client's job: it exits 0 (NZBGet: 95, "nothing done") whatever happened, unless called wrongly."""
-    from dlwatch.adapters import registry
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking import reports
 
     context = app_context(ctx)
@@ -35,6 +37,7 @@ def report(
         sys.stdout.write(reports.read_log(context.home))
         return
     if not client_name:
+        # here, not at the top: start-up time (only this path needs it)
         from dlwatch.core.errors import UsageError
 
         raise UsageError("report needs --client NAME (the client that runs it)")
@@ -48,6 +51,7 @@ def report(
             code = registry.adapter_class(context.store.get_client(client_name).type).report_exit_code
         raise typer.Exit(code) from None
     reports.log(context.home, outcome.line)
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cli.commands.downloads import deliver_hooks_in_background
 
     deliver_hooks_in_background(context.store, context.home)
@@ -74,7 +78,7 @@ def push(
 
     Without --enable or --disable, says whether push is on and when the last report arrived.
     Polling goes on as the safety net, less often for such a client ([poll] interval_with_push)."""
-    from dlwatch.core.errors import UsageError
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.tracking import push as core
 
     if enable and disable:
@@ -117,7 +121,7 @@ def listen(
 
     Set a client up with `dlwatch client push NAME --enable --url http://THIS-MACHINE:9797`, which
     makes its token (kept in the keyring) and its curl command. Runs until stopped (Ctrl-C)."""
-    from dlwatch.core.errors import UsageError
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.server.receiver import listen_server
 
     host, _, port_text = bind.rpartition(":")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from dlwatch.cli.context import app_context, echo, read_secret_from_stdin
+from dlwatch.core.errors import UsageError
+from dlwatch.core.models import Secret
 
 READ_TOKEN = ("serve", "read_token")  # its keyring entry (owner, kind); DLWATCH_SERVE_READ_TOKEN overrides
 
@@ -24,8 +26,7 @@ def serve(
     The one long-running dlwatch process, e.g. in a container: it polls at [poll] interval (push
     clients at interval_with_push) and runs due hooks. Off loopback, reads need the read token as
     `Authorization: Bearer <token>`; reports always need their client's push token."""
-    from dlwatch.core.errors import UsageError
-    from dlwatch.core.models import Secret
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.server.serve import Poller, PollState, is_loopback, make_server
     from dlwatch.settings import secrets as keyring_secrets
 

@@ -48,6 +48,7 @@ def watch(
     Shows every change recorded by any dlwatch process (a cron poll included), each once; hooks are
     delivered in the background, never waited on.
     """
+    # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cycle.polling import poll as poll_clients
     from dlwatch.store import eventlog
     from dlwatch.tracking.poll import Sessions
@@ -72,8 +73,10 @@ def watch(
     progress_due = 0.0
     try:
         if live_table:
+            # here, not at the top: start-up time (only this path needs it)
             from rich.live import Live
 
+            # here, not at the top: start-up time (only this path needs it)
             from dlwatch.cli.context import console
 
             live = Live(console=console(), auto_refresh=False)
@@ -97,6 +100,7 @@ def watch(
                 progress_due = time.monotonic() + progress
                 print_progress(store, [a for a in attempts if not a.status.is_final])
             if live is not None:
+                # here, not at the top: start-up time (only this path needs it)
                 from dlwatch.cli.render import attempts_table
 
                 ages = {name: time.monotonic() - at for name, at in answered_at.items()}
