@@ -172,7 +172,8 @@ def small_disk(tmp_path):
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], capture_output=True)
     if made.returncode != 0:
         pytest.skip(
-            f"cannot mount a tmpfs here ({made.stderr.decode().strip()}); tests/unit/test_diskguard.py covers it"
+            f"cannot mount a tmpfs here ({made.stderr.decode().strip()}); "
+            "tests/unit/policies/test_diskguard.py covers it"
         )
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)

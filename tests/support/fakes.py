@@ -9,6 +9,9 @@ import httpx
 from tests.conftest import fixture_body
 
 TRANSMISSION_URL = "http://127.0.0.1:9091/transmission/rpc"
+# The torrent of the recorded Transmission and qBittorrent listings.
+TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
+MAGNET = f"magnet:?xt=urn:btih:{TR_HASH}&dn=dlw-qb2tr-50d955.bin"
 
 
 def fake_transmission(httpx_mock, listings: list, url: str = TRANSMISSION_URL) -> None:

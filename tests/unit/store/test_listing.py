@@ -17,7 +17,7 @@ from dlwatch.core.records import versioned
 from dlwatch.store import diskspace, eventlog
 from dlwatch.store.db import Attempt, Store, now_iso
 from dlwatch.store.listing import attempt_records, attempt_records_json
-from tests.unit.test_store import client
+from tests.support.attempts import client
 
 TITLES = [
     "Plain.Title.2024.1080p",

@@ -14,8 +14,8 @@ from dlwatch.delivery.notify import store_url
 from dlwatch.settings.config import Hooks, NotifyTarget, Settings
 from dlwatch.store import eventlog, outbox
 from dlwatch.store.db import Store
+from tests.support.attempts import changed, tracked
 from tests.support.jsonserver import JsonServer
-from tests.unit.test_store import changed, tracked
 
 
 def test_add_writes_a_table_keeps_the_rest_and_remove_takes_only_it_out(cli, dlwatch_home, memory_keyring):

@@ -5,17 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dlwatch.core.errors import DlwatchError, NotFoundError, Refused
-from dlwatch.core.models import ClientConfig, DownloadStatus, Protocol
+from dlwatch.core.models import DownloadStatus
 from dlwatch.settings.config import Hooks
 from dlwatch.store import eventlog, outbox
-from dlwatch.store.db import Attempt, DatabaseBusy, Store, now_iso
+from dlwatch.store.db import DatabaseBusy, Store
 from dlwatch.store.schema import migrations
+from tests.support.attempts import changed, client, tracked
 
 LATEST_SCHEMA = """CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
@@ -191,10 +191,6 @@ def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):
     assert store.prowlarr_url() == "http://prowlarr:9696"
 
 
-def client(name: str, priority: int = 0, enabled: bool = True) -> ClientConfig:
-    return ClientConfig(id="", name=name, type="qbittorrent", host="h", port=1, priority=priority, enabled=enabled)
-
-
 def test_clients_are_listed_by_priority_and_names_are_unique():
     store = Store(":memory:")
     store.insert_client(client("low", 1))
@@ -244,26 +240,6 @@ def test_the_home_and_database_files_are_private(tmp_path):
     assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
     for name in ("dlwatch.db", "dlwatch.db-wal", "dlwatch.db-shm"):
         assert (tmp_path / "home" / name).stat().st_mode & 0o777 == 0o600, name
-
-
-def tracked(store: Store, status: DownloadStatus = DownloadStatus.QUEUED) -> Attempt:
-    c = store.find_client("c") or store.insert_client(client("c"))
-    stamp = now_iso()
-    attempt = Attempt(
-        id=0,
-        client_id=c.id,
-        title="t",
-        protocol=Protocol.TORRENT,
-        status=status,
-        created_at=stamp,
-        updated_at=stamp,
-        alt_ids=("a", "b"),
-    )
-    return eventlog.start_tracking(store, attempt, "c", "qbittorrent")
-
-
-def changed(attempt: Attempt, **fields) -> eventlog.Change:
-    return eventlog.Change(attempt, replace(attempt, **fields), "c", "qbittorrent")
 
 
 def test_a_status_change_writes_the_attempt_its_event_and_its_hook_runs_together():

@@ -12,7 +12,7 @@ import pytest
 from dlwatch.policies import diskguard
 from tests.conftest import fixture_body
 from tests.support import schemas
-from tests.unit.test_cli_downloads import MAGNET, TR_HASH
+from tests.support.fakes import MAGNET, TR_HASH
 
 GiB = 2**30
 

@@ -11,9 +11,8 @@ import pytest
 
 from tests.conftest import fixture_body, recorded
 from tests.support import schemas
-from tests.support.fakes import fake_transmission
+from tests.support.fakes import MAGNET, fake_transmission
 from tests.support.jsonserver import JsonServer
-from tests.unit.test_cli_downloads import MAGNET
 
 PROWLARR = "http://prowlarr.local:9696"
 SONARR = "http://sonarr.local:8989"

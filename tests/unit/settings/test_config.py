@@ -11,7 +11,7 @@ import pytest
 from dlwatch.core.errors import ConfigError
 from dlwatch.settings.config import DEFAULTS, default_document, parse_settings
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "config.toml"
 
 
 def test_the_example_parses_to_the_defaults_and_names_every_key():

@@ -10,10 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import fixture_body, recorded
-from tests.support.fakes import fake_transmission
-
-TR_HASH = "2900b0c216d661243837ca0330d3479281db1002"
-MAGNET = f"magnet:?xt=urn:btih:{TR_HASH}&dn=dlw-qb2tr-50d955.bin"
+from tests.support.fakes import MAGNET, TR_HASH, fake_transmission
 
 STATUS_SCHEMA = {
     "schema_version",

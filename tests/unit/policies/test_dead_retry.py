@@ -10,8 +10,7 @@ import httpx
 
 from tests.conftest import fixture_body, recorded
 from tests.support import schemas
-from tests.support.fakes import fake_transmission
-from tests.unit.test_cli_downloads import MAGNET
+from tests.support.fakes import MAGNET, fake_transmission
 
 SONARR = "http://sonarr.local:8989"
 DEAD_FAST = '[dead]\nstalled_after = 0.001\nunavailable_after = 0\nstrikes = 2\naction = "retry"\n'

@@ -11,7 +11,7 @@ import typer
 
 from dlwatch.cli.app import app
 from dlwatch.store.db import Store
-from tests.unit.test_store import tracked
+from tests.support.attempts import tracked
 
 
 def _commands(command, path):
