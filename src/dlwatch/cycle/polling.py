@@ -5,14 +5,14 @@ up into the policies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import partial
 
 from dlwatch.core.models import ClientConfig, DownloadItem
 from dlwatch.policies.dead_downloads import carry_out
 from dlwatch.policies.diskguard import guard
 from dlwatch.settings.config import Settings
 from dlwatch.store.db import Store
-from dlwatch.tracking.poll import AfterAnswer, ClientFailure, PollResult, Sessions
+from dlwatch.tracking.poll import AfterAnswer, ClientFailure, PollResult
 from dlwatch.tracking.poll import poll as ask_and_record
 
 Heard = list[tuple[ClientConfig, list[DownloadItem]]]
@@ -36,13 +36,5 @@ def disk_guard(store: Store, settings: Settings, result: PollResult, heard: Hear
 AFTER_ANSWERS: tuple[AfterAnswer, ...] = (dead_downloads, disk_guard)
 
 
-def poll(
-    store: Store,
-    settings: Settings,
-    attempt_ids: Iterable[int] | None = None,
-    sessions: Sessions | None = None,
-    *,
-    skip: frozenset[str] = frozenset(),
-) -> PollResult:
-    """One whole cycle (see tracking.poll.poll for the arguments)."""
-    return ask_and_record(store, settings, attempt_ids, sessions, skip=skip, after=AFTER_ANSWERS)
+# One whole cycle: tracking.poll.poll's arguments, with every after-answer step.
+poll = partial(ask_and_record, after=AFTER_ANSWERS)
