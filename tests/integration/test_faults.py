@@ -86,7 +86,7 @@ def settled(cli: Dlwatch, *ids: int) -> None:
     raise AssertionError(f"not settled: {statuses}")
 
 
-@pytest.mark.parametrize("mode", ["drip", "hang", "huge", "reset"])
+@pytest.mark.parametrize("mode", ["drip", "drip-head", "hang", "huge", "reset"])
 def test_a_misbehaving_client_costs_at_most_its_deadline_and_the_others_are_committed(
     cli, proxy, qbittorrent, tmp_path, mode
 ):
@@ -103,7 +103,13 @@ def test_a_misbehaving_client_costs_at_most_its_deadline_and_the_others_are_comm
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: trp: ") and f"http://127.0.0.1:{proxy.port}" in line
-    words = {"drip": "deadline", "hang": "did not", "huge": "more than 1 MiB", "reset": "reset by peer"}[mode]
+    words = {
+        "drip": "deadline",
+        "drip-head": "deadline",
+        "hang": "did not",
+        "huge": "more than 1 MiB",
+        "reset": "reset by peer",
+    }[mode]
     assert words in line
     assert took < 3.0 + 2.5, f"{mode}: the poll took {took:.1f}s: {result.stderr}"  # the deadline (2 x 1.5 s), start-up
     assert "-> paused (qb)" in result.stdout  # the healthy client's change is committed and printed

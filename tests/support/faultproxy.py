@@ -1,10 +1,11 @@
 """An HTTP proxy on 127.0.0.1 in front of a real daemon that misbehaves on demand.
 
 Modes: `pass` (forward), `hang` (read the request, never answer), `drip` (forward, then send the
-answer one byte every 0.2 s), `reset` (read the request, close with a TCP reset), `huge` (answer a
-body of 1 GiB, produced as it is read), `empty` (Transmission: answer torrent-get with no torrents),
-`add-then-hang` (forward an add to the daemon, never pass its answer back). `refuse` closes the
-listening socket, so connections are refused. `times` makes a mode last that many requests only.
+answer's body one byte every 0.2 s), `drip-head` (the same from the status line on, headers too),
+`reset` (read the request, close with a TCP reset), `huge` (answer a body of 1 GiB, produced as it
+is read), `empty` (Transmission: answer torrent-get with no torrents), `add-then-hang` (forward an
+add to the daemon, never pass its answer back). `refuse` closes the listening socket, so
+connections are refused. `times` makes a mode last that many requests only.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ class FaultProxy:
             reply = json.loads(answer)
             reply.setdefault("arguments", {})["torrents"] = []
             answer = json.dumps(reply).encode()
-        if mode == "drip":
-            self._drip(handler, status, headers, answer)
+        if mode in ("drip", "drip-head"):
+            self._drip(handler, status, headers, answer, head_too=mode == "drip-head")
             return
         handler.send_response(status)
         for key, value in headers:
@@ -132,14 +133,15 @@ class FaultProxy:
         upstream.close()
         return response.status, kept, answer
 
-    def _drip(self, handler, status: int, headers: list, answer: bytes) -> None:
+    def _drip(self, handler, status: int, headers: list, answer: bytes, *, head_too: bool = False) -> None:
         head = f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
         head += f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
         handler.close_connection = True
         try:
-            handler.wfile.write(head.encode())
-            handler.wfile.flush()
-            for byte in answer:
+            if not head_too:
+                handler.wfile.write(head.encode())
+                handler.wfile.flush()
+            for byte in (head.encode() + answer) if head_too else answer:
                 if self.stopping.is_set():
                     return
                 handler.wfile.write(bytes([byte]))

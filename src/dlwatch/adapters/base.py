@@ -255,6 +255,7 @@ class ClientAdapter(abc.ABC):
                     "(raise [http] max_answer_mib in config.toml if that is right)"
                 ) from None
             except DeadlinePassed:
+                self._http = None  # read_bounded closed it; a later cycle starts a new one
                 raise CannotConnect(
                     f"{c.base_url} did not finish answering within this poll's deadline "
                     f"({self.deadline_seconds:g}s, twice [http] timeout); cut off"

@@ -3,10 +3,16 @@
 Every answer dlwatch reads from a client, an indexer or Prowlarr comes through here, so a peer that
 sends a huge body (or a small compressed one that expands) or drips its answer byte by byte costs at
 most the limit and the deadline, and the rest is never read.
+
+The deadline is kept from outside the exchange: the exchange runs in a thread of its own and the
+caller waits for it only until the deadline, then closes the client's connections and gives up.
+A read timeout alone cannot do that: a peer that drips its status line and headers a byte at a time
+answers every read in time, and the body's own deadline check is never reached.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from typing import Any
@@ -43,9 +49,39 @@ def read_bounded(
     """Send the request and read the whole answer, or raise AnswerTooLarge / DeadlinePassed as soon
     as it goes past either. The returned response is fully read and decoded.
 
-    The deadline is checked on every piece read from the wire (a compressed answer dripped byte by
-    byte yields no decoded text for a long time), and the size limit on the decoded text, so a small
-    compressed answer cannot expand past it: dlwatch decodes gzip and deflate itself, with a bound."""
+    With a deadline, whatever the peer drips (connect, status line, headers, body), this returns or
+    raises by then: past it `http` is closed (its connections with it), and DeadlinePassed raised.
+    The caller must not use that client again."""
+    if deadline is None:
+        return _exchange(http, method, url, limit=limit, deadline=None, **kwargs)
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_exchange(http, method, url, limit=limit, deadline=deadline, **kwargs))
+        except BaseException as exc:  # handed to the caller, which re-raises it
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    # A daemon thread: one left reading a dead connection never holds up the process's exit.
+    threading.Thread(target=work, name="dlwatch-http", daemon=True).start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        http.close()  # the thread's next read fails at once; its outcome is nobody's any more
+        raise DeadlinePassed
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _exchange(
+    http: httpx.Client, method: str, url: str, *, limit: int, deadline: float | None, **kwargs: Any
+) -> httpx.Response:
+    """The exchange itself. The deadline is also checked on every piece of the body read from the
+    wire (a compressed answer dripped byte by byte yields no decoded text for a long time), and the
+    size limit on the decoded text, so a small compressed answer cannot expand past it: dlwatch
+    decodes gzip and deflate itself, with a bound."""
     headers = {**(kwargs.pop("headers", None) or {}), "Accept-Encoding": "gzip, deflate"}
     with http.stream(method, url, headers=headers, **kwargs) as response:
         decoder = _decoder(response.headers.get("content-encoding", ""))
