@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dlwatch.arr.sonarr_radarr import APPS, ArrApp
 from dlwatch.core.errors import NotFoundError, UsageError
 from dlwatch.core.models import Secret
+from dlwatch.core.safetext import check_name
 from dlwatch.settings import secrets as keyring_secrets
 from dlwatch.store.db import Store
 
@@ -26,11 +27,19 @@ def _account(store: Store, name: str) -> str:
     return f"arr-{store.home_id()}-{name}"
 
 
-def add(store: Store, name: str, app: str, url: str, api_key: Secret, *, test: bool, timeout: float) -> str | None:
+def check(name: str, app: str, url: str) -> None:
+    """What `arr add` is given, checked before it reads a key or asks anything."""
+    check_name("an *arr instance's name", name)
+    if not name.strip() or len(name) > 100:
+        raise UsageError("an *arr instance needs a name of 1 to 100 characters")
     if app not in APPS:
         raise UsageError(f"--app takes {' or '.join(APPS)}, not {app!r}")
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url needs http:// or https://, not {url!r}")
+
+
+def add(store: Store, name: str, app: str, url: str, api_key: Secret, *, test: bool, timeout: float) -> str | None:
+    check(name, app, url)
     version = None
     if test:
         with ArrApp(app, url, api_key, timeout) as connection:

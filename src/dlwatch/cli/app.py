@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sqlite3
 import sys
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -114,7 +114,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    home: Path | None = typer.Option(
+    home: str | None = typer.Option(
         None,
         "--home",
         help=(
@@ -125,8 +125,13 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and HTTP details on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
+    if home is not None and not home.strip():
+        # An empty path is the current directory to Path(): a home made wherever the command ran.
+        raise typer.BadParameter("needs a folder, not an empty path", param_hint="'--home'")
     context = AppContext(paths=resolve_home(home), debug=debug)
     ctx.obj = context
+    with contextlib.suppress(DlwatchError):  # a broken config.toml is the error of the command that reads it
+        _ = context.settings  # its warnings (unknown keys) show at every command
     ctx.call_on_close(context.close)
 
 

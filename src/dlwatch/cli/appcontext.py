@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlwatch.core.safetext import shown
 from dlwatch.settings.config import DB_FILE, HomePaths, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ class AppContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.paths)
+            for line in self._settings.warnings:  # once per command, whichever reads the settings first
+                sys.stderr.write(f"warning: {shown(line)}\n")
         return self._settings
 
     @property

@@ -39,11 +39,13 @@ def answer(argv: list[str]) -> int | None:
     # here, not at the top: start-up time (only this path needs it)
     from dlwatch.cli.appcontext import AppContext
     from dlwatch.cli.jsonout import print_json_array
-    from dlwatch.settings.config import resolve_home
+    from dlwatch.settings.config import load_settings, resolve_home
     from dlwatch.store.listing import attempt_records_json
 
     try:
         context = AppContext(paths=resolve_home(home))
+        if load_settings(context.paths).warnings:
+            return None  # the full CLI says what is wrong with config.toml, then answers
         try:
             text = attempt_records_json(context.store, ids=None, active_only=not show_all)
         finally:

@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any
 
+from dlwatch.core import safetext
 from dlwatch.core.errors import DlwatchError, UsageError
 from dlwatch.core.events import HookOutcome
 from dlwatch.core.models import Secret
@@ -23,6 +24,7 @@ def _owner(name: str) -> str:
 
 
 def check_name(name: str) -> str:
+    safetext.check_name("a notification target's name", name)
     if not NOTIFY_NAME.fullmatch(name):
         raise UsageError(f"a notification target's name is 1 to 40 letters, digits, - or _, not {name!r}")
     return name

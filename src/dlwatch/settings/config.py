@@ -142,6 +142,9 @@ class Settings:
     dead_by_client: tuple[tuple[str, DeadRules], ...] = ()
     # [guard] min_free: pause a client's active downloads below this many free bytes (0: off).
     guard_min_free: int = 0
+    # What config.toml holds that dlwatch does not know (a typo'd key is otherwise silently ignored):
+    # one line each, for the command line to show.
+    warnings: tuple[str, ...] = ()
 
     def dead_rules(self, client_name: str) -> DeadRules:
         return next((rules for name, rules in self.dead_by_client if name == client_name), self.dead)
@@ -272,6 +275,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
             for name, table in _client_tables(doc.get("dead", {}).get("clients", {}), path)
         ),
         guard_min_free=_size(doc.get("guard", {}).get("min_free", 0), path),
+        warnings=_unknown_keys(doc, path),
         hooks=Hooks(
             on_complete=hooks_doc.get("on_complete", ""),
             on_failed=hooks_doc.get("on_failed", ""),
@@ -282,6 +286,28 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
             notify=targets,
         ),
     )
+
+
+def _unknown_keys(doc: dict, path: Path | str) -> tuple[str, ...]:
+    """A line for each section and key of config.toml dlwatch does not know, naming the closest known
+    one. ([dead] refuses its unknown keys outright: a typo there would change what gets deleted.)"""
+    import difflib  # here, not at the top: start-up time (only a config.toml with a table needs it)
+
+    def line(where: str, name: str, known: list[str], what: str) -> str:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"
+        return f"{path}: {where}: unknown {what}{hint}"
+
+    known = default_document()
+    sections = [*known, "notify"]
+    found = []
+    for name, value in doc.items():
+        if name not in sections:
+            found.append(line(f"[{name}]", name, sections, "section"))
+        elif name in ("poll", "http", "hooks", "guard") and isinstance(value, dict):
+            keys = list(known[name])
+            found += [line(f"[{name}] {key}", key, keys, "key") for key in value if key not in keys]
+    return tuple(found)
 
 
 def _dead_rules(table: dict, base: DeadRules, path: Path | str, where: str) -> DeadRules:

@@ -87,6 +87,10 @@ def claim(store: Store, settings: Settings, limit: int, only: int | None = None)
     if only is not None:
         where += " AND id = ?"
         params.append(only)
+    # A read first: an idle poll (cron, watch and scripts on one home) must not queue for SQLite's one
+    # writer only to change nothing. A run another process claims meanwhile is simply not claimed.
+    if not store.conn.execute(f"SELECT 1 FROM hook_runs WHERE {where} LIMIT 1", params).fetchone():
+        return []
     with store.write() as conn:
         claimed = conn.execute(
             "UPDATE hook_runs SET state = 'running', tries = tries + 1, lease_until = ?, runner = ? "

@@ -13,6 +13,7 @@ from dlwatch.adapters import registry
 from dlwatch.core.errors import AuthRejected, ClientError, DlwatchError, KeyringUnavailable, Refused, UsageError
 from dlwatch.core.models import ClientConfig, ClientVersion, Connection, DirSpace, Protocol, Secret
 from dlwatch.core.records import client_record
+from dlwatch.core.safetext import check_name
 from dlwatch.settings import secrets as keyring_secrets
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?|\[?[0-9A-F
 def validate(client: ClientConfig) -> ClientConfig:
     """Fill per-type defaults and reject what cannot work, before anything is saved or sent."""
     cls = registry.adapter_class(client.type)
+    check_name("a client name", client.name)
     if not client.name.strip() or len(client.name) > 100 or not keyring_secrets.env_slug(client.name):
         raise UsageError("a client needs a name of 1 to 100 characters with at least one letter or digit")
     if keyring_secrets.env_slug(client.name) == keyring_secrets.env_slug(PROWLARR_NAME):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 
 from dlwatch.core.errors import UsageError
 from dlwatch.core.models import DownloadStatus
@@ -38,9 +39,16 @@ def parse_statuses(text: str) -> set[DownloadStatus]:
 
 
 def prunable(store: Store, older_than: float, statuses: Iterable[DownloadStatus]) -> list[Attempt]:
+    """Ended attempts in `statuses` whose last change is `older_than` seconds old or more. Changes are
+    stamped to the second, so both sides compare at the second: one that ended in this very second
+    is 0 s old (`--older-than 0s` takes everything ended up to now), never missed as younger."""
     wanted = {str(s) for s in statuses}
-    cutoff = iso_ago(older_than)
-    return [a for a in store.list_attempts() if str(a.status) in wanted and a.updated_at < cutoff]
+    cutoff = _to_second(iso_ago(older_than))
+    return [a for a in store.list_attempts() if str(a.status) in wanted and _to_second(a.updated_at) <= cutoff]
+
+
+def _to_second(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp).replace(microsecond=0)
 
 
 def prune(store: Store, older_than: float, statuses: Iterable[DownloadStatus], *, dry_run: bool) -> list[Attempt]:

@@ -79,6 +79,7 @@ def send(
     download arrived, and keeps it `sending` there if the client cannot say."""
     if title is not None and not 0 < len(title) <= MAX_TITLE:
         raise UsageError(f"--title takes 1 to {MAX_TITLE} characters, not {len(title)}")
+    chosen = candidates(store, payload.protocol, client_name) if client_name else None  # a typo first
     digest = payload_digest(payload)
     hashes = [h for h in (payload.infohash_v1, payload.infohash_v2) if h]
     if not force and (existing := store.find_active(hashes, digest)):
@@ -87,7 +88,7 @@ def send(
             return SendResult(existing, client, already_tracked=True)
     tag = uuid.uuid4().hex
     skipped: list[tuple[str, str]] = []
-    chosen = candidates(store, payload.protocol, client_name)
+    chosen = chosen or candidates(store, payload.protocol, client_name)
     # Kept by its hash, so `dlwatch retry` can send exactly this again, long after the file is gone.
     store.keep_payload(digest, str(payload.protocol), payload.title, payload.filename, payload.content, payload.magnet)
     for client in chosen:

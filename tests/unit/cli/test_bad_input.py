@@ -68,6 +68,28 @@ CASES = {
         2,
         "would share the environment variable DLWATCH_T_R_PASSWORD",
     ),
+    "a client name with a newline": (
+        lambda t: ["client", "add", "a\nb", "--type", "qbittorrent", "--host", "h", "--no-test"],
+        2,
+        "a client name cannot hold a control character: a\\x0ab has \\x0a at character 2",
+    ),
+    "a client name with a colour": (
+        lambda t: ["client", "add", "\x1b[31mred", "--type", "qbittorrent", "--host", "h", "--no-test"],
+        2,
+        "has \\x1b at character 1",
+    ),
+    "a rename to a name with a newline": (lambda t: ["client", "edit", "tr", "--name", "x\ny"], 2, "\\x0a"),
+    "an arr instance name with a newline": (
+        lambda t: ["arr", "add", "son\narr", "--app", "sonarr", "--url", "http://s:8989", "--api-key-stdin"],
+        2,
+        "an *arr instance's name cannot hold a control character",
+    ),
+    "a notify target name with an escape": (
+        lambda t: ["notify", "add", "ph\x1bone", "--url-stdin"],
+        2,
+        "a notification target's name cannot hold a control character",
+    ),
+    "an empty home": (lambda t: ["--home", "", "config", "path"], 2, "--home"),
     "ca bundle that is no certificate": (
         lambda t: ["client", "edit", "tr", "--no-test", "--ca-bundle", torrent_file(t, b"not a certificate")],
         2,
@@ -114,6 +136,30 @@ def test_a_bad_config_file_is_one_line_exit_1(cli, home, case):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and "config.toml" in line
     assert dump(home) == before
+
+
+def test_a_mistyped_client_is_the_error_even_for_a_download_tracked_already(cli, home, httpx_mock):
+    from tests.support.fakes import MAGNET, fake_transmission
+
+    fake_transmission(httpx_mock, [], url="http://127.0.0.1:1/transmission/rpc")  # the home's client
+    assert cli("send", MAGNET).exit_code == 0
+    before = dump(home)
+    result = cli("send", MAGNET, "--client", "nosuch")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "error: no client named 'nosuch' (see `dlwatch client list`)"
+    assert dump(home) == before
+
+
+def test_unknown_keys_in_the_config_file_are_named_with_the_closest_known_one_at_every_command(cli, home):
+    (home / "config.toml").write_text("[poll]\nintervall = 5\n[htp]\ntimeout = 3\n")
+    expected = [
+        f"warning: {home / 'config.toml'}: [poll] intervall: unknown key (did you mean interval?)",
+        f"warning: {home / 'config.toml'}: [htp]: unknown section (did you mean http?)",
+    ]
+    for command in (["status", "--no-refresh"], ["config", "path"], ["client", "list"], ["hooks"]):
+        result = cli(*command)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.strip().splitlines() == expected, command
 
 
 def test_a_config_file_that_is_a_folder(cli, home):

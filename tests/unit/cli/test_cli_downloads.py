@@ -362,6 +362,45 @@ def test_prune_forgets_ended_attempts_older_than_asked(cli, tr_client, httpx_moc
         assert conn.execute("SELECT count(*) FROM payloads").fetchone()[0] == 1  # only the active one's
 
 
+def test_prune_older_than_0s_takes_what_ended_this_very_second(cli, tr_client, httpx_mock, dlwatch_home):
+    import sqlite3
+
+    from dlwatch.core.attempt import now_iso
+
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    cli("send", MAGNET)
+    cli("poll", "--once")
+    with sqlite3.connect(dlwatch_home / "dlwatch.db") as conn:  # ended in the second that is now
+        conn.execute("UPDATE attempts SET updated_at = ?", [now_iso()])
+    [listed] = json.loads(cli("prune", "--older-than", "0s", "--dry-run", "--json").stdout)
+    assert (listed["id"], listed["status"]) == (1, "completed")
+
+
+def test_a_poll_where_nothing_changed_and_nothing_is_due_writes_nothing(
+    cli, tr_client, httpx_mock, monkeypatch, dlwatch_home
+):
+    """cron, watch and scripts share one home: an idle poll must not queue for SQLite's one writer."""
+    import sqlite3
+
+    (dlwatch_home / "config.toml").write_text("[hooks]\non_change = 'true'\n")  # hook rows exist, none due
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")] * 2)
+    cli("send", MAGNET)
+    assert cli("poll", "--once").exit_code == 0  # completed: recorded, and its hook run
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    assert cli("poll", "--once").exit_code == 0
+    assert any(s.startswith("SELECT") for s in statements)  # the trace saw the poll's reads
+    writes = [s for s in statements if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN")]
+    assert writes == []
+
+
 def test_watch_json_progress_adds_the_active_downloads_between_events(cli, tr_client, httpx_mock):
     fake_transmission(
         httpx_mock,

@@ -25,6 +25,7 @@ def add_cmd(
     from dlwatch.arr import instances as arrs
 
     context = app_context(ctx)
+    arrs.check(name, app_name, url)
     key = secret_from_stdin_or_prompt(f"{app_name} API key", api_key_stdin, "--api-key-stdin")
     version = arrs.add(
         context.store, name, app_name, url, key, test=not no_test, timeout=context.settings.request_timeout

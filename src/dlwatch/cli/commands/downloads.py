@@ -84,6 +84,8 @@ def send(
 
     context = app_context(ctx)
     settings = context.settings
+    if client:
+        context.store.get_client(client)  # a mistyped name is the error, before any file is read or fetched
     with waiting("the download client", quiet=as_json):
         payload = load_source(
             source, protocol=protocol, timeout=settings.request_timeout * 3, max_bytes=settings.max_file_bytes
