@@ -136,6 +136,17 @@ def test_a_program_of_the_users_is_kept_unless_replaced_and_then_put_back(cli, t
         set_push_setting(daemon, False, "")
 
 
+def test_push_enable_on_nzbget_returns_only_once_nzbget_answers_again(cli, nzbget):
+    """Enabling push reloads NZBGet, which is down for about a second right after answering: the
+    command must not return into that second (`client push nzb --enable && dlwatch send x.nzb`)."""
+    cli.add_client("nzb", nzbget)
+    for _ in range(3):
+        cli.ok("client", "push", "nzb", "--enable")  # writes the script again, and reloads again
+        for _ in range(5):  # the very next requests, anyone's: never "connection refused"
+            by_hand.nzbget(nzbget, "version")
+    cli.ok("client", "push", "nzb", "--disable")
+
+
 def test_nzbget_jobs_are_recorded_as_they_end_with_no_poll(cli, nzbget_with_news, news, tmp_path):
     cli.add_client("nzb", nzbget_with_news)
     result = cli("client", "push", "nzb", "--enable")

@@ -9,12 +9,20 @@ the original nzbget 21 and the nzbgetcom fork share these fields and states.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
-from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse, UsageError
+from dlwatch.core.errors import (
+    ActionUnsupported,
+    AuthRejected,
+    CannotConnect,
+    DownloadNotFound,
+    UnexpectedResponse,
+    UsageError,
+)
 from dlwatch.core.models import (
     AddRequest,
     ClientVersion,
@@ -28,6 +36,7 @@ from dlwatch.core.models import (
 # The post-processing parameter dlwatch attaches to each job, as Sonarr attaches `drone`.
 TAG_PARAMETER = "dlwatch"
 RECENT = 50  # newest history entries searched for a job known only by its title
+RELOAD_CHECK = 0.1  # seconds between asks while NZBGet reloads
 
 _PP = DownloadStatus.POSTPROCESSING
 GROUP_STATES: dict[str, DownloadStatus] = {
@@ -156,8 +165,33 @@ class NzbgetAdapter(ClientAdapter):
         return PushSetting(True, folder or None)
 
     def push_script_written(self) -> None:
-        # NZBGet reads its script folder when it loads its configuration.
+        """NZBGet reads its script folder when it loads its configuration, so it reloads: it answers
+        a moment longer, goes down for about a second, then comes back with its uptime counted from
+        zero. Returns only once it is back (a `send` right after must find it), within the deadline
+        of the work it is part of."""
+        uptime = self._uptime()
         self._call("reload")
+        went_down = False
+        while True:
+            try:
+                now = self._uptime()
+            except CannotConnect as exc:
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    raise CannotConnect(
+                        f"NZBGet did not answer again within {self.deadline_seconds:g}s of reloading its "
+                        "settings (the script is in place; it may still be starting)"
+                    ) from exc
+                went_down = True
+            else:
+                if went_down or now < uptime:
+                    return
+            time.sleep(RELOAD_CHECK)
+
+    def _uptime(self) -> int:
+        try:
+            return int(self._call("status")["UpTimeSec"])
+        except SHAPE_ERRORS as exc:
+            raise shape_error("NZBGet", "status", exc) from exc
 
     @classmethod
     def read_report(cls, env: Mapping[str, str], args: Sequence[str]) -> PushReport:
