@@ -94,6 +94,48 @@ def test_real_transfer_is_followed_to_completed_with_the_right_path(more, qbitto
         assert final["category"] == "tv"
 
 
+def _listed(daemon: Daemon) -> list[str]:
+    """Every download the client holds, by its id (rTorrent: infohash; aria2: gid)."""
+    if daemon.kind == "rtorrent":
+        return [str(h).lower() for h in by_hand.rtorrent(daemon, "download_list", "")]
+    keys = ["gid"]
+    held = [
+        *by_hand.aria2(daemon, "aria2.tellActive", keys),
+        *by_hand.aria2(daemon, "aria2.tellWaiting", 0, 1000, keys),
+        *by_hand.aria2(daemon, "aria2.tellStopped", 0, 1000, keys),
+    ]
+    return [d["gid"] for d in held]
+
+
+@pytest.mark.parametrize("kind", ["rtorrent", "aria2"])
+def test_remove_delete_data_where_the_api_cannot_dlwatch_deletes_the_files(more, qbittorrent, tracker, kind, tmp_path):
+    """rTorrent and aria2 have no call that deletes files: dlwatch removes the download, then
+    deletes the files the client listed for it, and nothing beside them."""
+    daemon = more[kind]
+    cli = Dlwatch(tmp_path)
+    cli.add_client("qb", qbittorrent)
+    cli.add_client(kind, daemon)
+    name = unique(f"dlw-del-{kind}")
+    seeded = cli.seed("qb", qbittorrent, name, SIZE, tracker.announce_url, tmp_path)
+    attempt = cli.send(seeded.torrent, "--client", kind)
+    time.sleep(0.5)  # let the leecher register the torrent before qBittorrent dials it
+    by_hand.connect_peers(qbittorrent, seeded.record["client_download_id"], daemon.peer_port)
+    done = cli("watch", str(attempt["id"]), "--until-done", "--interval", "0.5", timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    files = daemon.download_dir / name
+    beside = daemon.download_dir / f"{name}-beside.txt"
+    beside.write_text("not part of the download")
+    assert files.is_file() and attempt["client_download_id"].lower() in [i.lower() for i in _listed(daemon)]
+
+    result = cli("remove", str(attempt["id"]), "--delete-data", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "its data deleted (" in result.stdout and "file(s) deleted by dlwatch" in result.stdout
+    assert wait_for(lambda: attempt["client_download_id"].lower() not in [i.lower() for i in _listed(daemon)])
+    assert not files.exists() and not Path(f"{files}.aria2").exists()
+    assert beside.read_text() == "not part of the download"
+    assert cli.status(attempt["id"])["status"] == "removed"
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pause_and_resume_with_dlwatch_then_removed_in_the_client(more, kind, tmp_path):
     daemon = more[kind]

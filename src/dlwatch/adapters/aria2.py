@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, progress_from, shape_error
 from dlwatch.core.errors import ActionUnsupported, AuthRejected, DownloadNotFound, UnexpectedResponse
-from dlwatch.core.models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from dlwatch.core.models import AddRequest, ClientVersion, DownloadFiles, DownloadItem, DownloadStatus, Protocol
 
 GID = re.compile(r"[0-9a-fA-F]{16}")
 LISTED_MAX = 1000  # aria2 keeps at most --max-download-result (default 1000) stopped results
@@ -135,12 +135,11 @@ class Aria2Adapter(ClientAdapter):
     def resume(self, download_id: str) -> None:
         self._on_gid("unpause", download_id)
 
+    deletes_files = False  # its API has no such call: dlwatch deletes what `files` lists
+
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         if delete_data:
-            raise ActionUnsupported(
-                "aria2 cannot delete files through its API: remove it without --delete-data, "
-                "then delete the files yourself"
-            )
+            raise ActionUnsupported("aria2 cannot delete files through its API")
         try:
             self._on_gid("remove", download_id)
         except UnexpectedResponse:
@@ -151,6 +150,27 @@ class Aria2Adapter(ClientAdapter):
         # `removed`, which is what it is.
         with contextlib.suppress(UnexpectedResponse):
             self._on_gid("removeDownloadResult", download_id)
+
+    def files(self, download_id: str) -> DownloadFiles:
+        """aria2 lists absolute paths; each is named under the download's `dir`, with the control
+        file aria2 keeps beside a download it has not finished (`<top>.aria2`)."""
+        try:
+            answer = self._call("tellStatus", download_id, ["dir", "files"])
+        except UnexpectedResponse as exc:
+            if "is not found" in str(exc):
+                raise DownloadNotFound(f"aria2 has no download {download_id}") from None
+            raise
+        try:
+            root = str(answer["dir"]).rstrip("/") or "/"
+            paths = [str(f["path"]) for f in answer["files"] if f.get("path")]
+        except SHAPE_ERRORS as exc:
+            raise shape_error("aria2", "tellStatus", exc) from exc
+        base = root.rstrip("/") + "/"
+        if outside := [p for p in paths if not p.startswith(base)]:
+            raise UnexpectedResponse(f"aria2 lists a file outside the download's folder: {outside[0][:200]!r}")
+        named = [p[len(base) :] for p in paths]
+        tops = {n.split("/", 1)[0] for n in named}
+        return DownloadFiles(root, (*named, *(f"{top}.aria2" for top in sorted(tops))))
 
     def _on_gid(self, method: str, gid: str) -> None:
         try:

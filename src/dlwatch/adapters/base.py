@@ -26,6 +26,7 @@ from dlwatch.core.models import (
     AddRequest,
     ClientVersion,
     Connection,
+    DownloadFiles,
     DownloadItem,
     DownloadStatus,
     Protocol,
@@ -112,6 +113,14 @@ class ClientAdapter(abc.ABC):
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         """Take the download out of the client; with `delete_data`, its files too."""
         raise ActionUnsupported(f"dlwatch cannot remove downloads from {self.display_name}")
+
+    # False where the client's API cannot delete a download's files (rTorrent, aria2): dlwatch then
+    # deletes them itself from what `files` reports, as the *arrs do for such clients.
+    deletes_files: ClassVar[bool] = True
+
+    def files(self, download_id: str) -> DownloadFiles:
+        """Where the download's files are, for a client that cannot delete them itself."""
+        raise ActionUnsupported(f"dlwatch cannot list the files of a {self.display_name} download")
 
     # -- push: the client runs `dlwatch report` when a download ends -------------------------------
     # How it is set up: "program" (a command line set through the API), "script" (a program file

@@ -34,7 +34,15 @@ from dlwatch.core.errors import (
     NotDelivered,
     UnexpectedResponse,
 )
-from dlwatch.core.models import AddRequest, ClientVersion, Connection, DownloadItem, DownloadStatus, Protocol
+from dlwatch.core.models import (
+    AddRequest,
+    ClientVersion,
+    Connection,
+    DownloadFiles,
+    DownloadItem,
+    DownloadStatus,
+    Protocol,
+)
 
 UNKNOWN_HASH = -501
 # Pauses between asking whether a load arrived (rTorrent loads on its main thread, after answering).
@@ -200,13 +208,29 @@ class RtorrentAdapter(ClientAdapter):
             if isinstance(result, xmlrpc.client.Fault):
                 raise _fault("d.start", result)
 
+    deletes_files = False  # XML-RPC has no such call: dlwatch deletes what `files` lists
+
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         if delete_data:
-            raise ActionUnsupported(
-                "rTorrent cannot delete files through XML-RPC: remove it without --delete-data, "
-                "then delete the files yourself"
-            )
+            raise ActionUnsupported("rTorrent cannot delete files through XML-RPC")
         self._call("d.erase", download_id.upper())
+
+    def files(self, download_id: str) -> DownloadFiles:
+        h = download_id.upper()
+        answers = self._each([("d.directory", [h]), ("d.is_multi_file", [h]), ("f.multicall", [h, "", "f.path="])])
+        if fault := next((a for a in answers if isinstance(a, xmlrpc.client.Fault)), None):
+            raise _fault("d.directory", fault)
+        directory, multi, rows = answers
+        try:
+            paths = [str(row[0]) for row in rows]
+        except SHAPE_ERRORS as exc:
+            raise shape_error("rTorrent", "f.multicall", exc) from exc
+        directory = str(directory).rstrip("/") or "/"
+        if not multi:  # d.directory is the folder the file is in
+            return DownloadFiles(directory, tuple(paths))
+        # d.directory is the download's own folder: its files are named under it, from its parent.
+        root, _, own = directory.rpartition("/")
+        return DownloadFiles(root or "/", tuple(f"{own}/{path}" for path in paths))
 
     def list_downloads(self, ids: Sequence[str] | None = None) -> list[DownloadItem]:
         hashes = list(dict.fromkeys(i.upper() for i in ids)) if ids else []

@@ -221,3 +221,12 @@ class Verdict:
     rule: str
     reason: str
     action: str
+
+
+@dataclass(frozen=True)
+class DownloadFiles:
+    """A download's files as its client reports them: the folder the client saved it in (`root`,
+    which holds other downloads too and is never deleted) and each file's path under it."""
+
+    root: str
+    files: tuple[str, ...]

@@ -14,6 +14,7 @@ from dlwatch.core.models import DownloadStatus
 from dlwatch.settings.config import Settings
 from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store
+from dlwatch.tracking import localfiles
 from dlwatch.tracking.clients import blame, open_adapter
 
 Action = Literal["pause", "resume", "remove"]
@@ -69,11 +70,18 @@ def _act_on_one(
     if client is None:
         return ActionResult(attempt_id, action, False, "its client is not known (removed, or not found yet)", attempt)
     try:
+        deleted_here = None
         with open_adapter(client, settings.request_timeout) as adapter, adapter.work_within(settings.client_deadline):
-            if action == "remove":
-                adapter.remove(attempt.client_download_id or "", delete_data=delete_data)
+            download_id = attempt.client_download_id or ""
+            if action == "remove" and delete_data and not adapter.deletes_files:
+                # Checked before the client is touched: a folder this machine cannot see removes nothing.
+                doomed = localfiles.plan(adapter.files(download_id), settings, client.name)
+                adapter.remove(download_id, delete_data=False)
+                deleted_here = localfiles.delete(doomed)
+            elif action == "remove":
+                adapter.remove(download_id, delete_data=delete_data)
             else:
-                getattr(adapter, action)(attempt.client_download_id or "")
+                getattr(adapter, action)(download_id)
     except DlwatchError as exc:
         if isinstance(exc, ClientError):
             blame(exc, client)
@@ -86,7 +94,7 @@ def _act_on_one(
         action
     ]
     if action == "remove" and delete_data:
-        message += ", its data deleted"
+        message += f", its data deleted ({deleted_here})" if deleted_here else ", its data deleted"
     if why:  # it says who did it and why; a removal still says what became of the files
         message = f"{why}; {message}" if action == "remove" else why
     after.guard_paused = by_guard and action == "pause"

@@ -68,7 +68,8 @@ def remove(
 ) -> None:
     """Remove downloads from their clients; they end as 'removed'. Exit 1 if any could not be.
 
-    With --delete-data the client deletes the downloaded files as well. On a terminal dlwatch asks
+    With --delete-data the client deletes the downloaded files as well (rTorrent and aria2 cannot:
+    dlwatch deletes the files they list, where this machine sees them). On a terminal dlwatch asks
     first; anywhere else --yes is needed, so a script never deletes data by accident."""
     if delete_data and not yes:
         if not sys.stdin.isatty():
