@@ -390,7 +390,9 @@ def start_deluge(root: Path) -> Daemon:
         config / "hostlist.conf", 3, {"hosts": [[host_id, "127.0.0.1", daemon_port, USERNAME, daemon_password]]}
     )
     log = root / "deluged.log"
-    args = ["deluged", "-d", "-c", str(config), "-p", str(daemon_port), "-l", str(log), "-L", "info"]
+    # -u 127.0.0.1: deluged's control port on loopback by address, so a machine whose /etc/hosts
+    # lacks `localhost` (minimal containers, chroots) can run it, and nothing listens beyond loopback.
+    args = ["deluged", "-d", "-c", str(config), "-u", "127.0.0.1", "-p", str(daemon_port), "-l", str(log), "-L", "info"]
     process = _spawn(args, root / "deluge.stdout", root)
     _wait_tcp_port(process, daemon_port, log)
     web_args = ["deluge-web", "-d", "-c", str(config), "-i", "127.0.0.1", "-p", str(port), "-l", str(root / "web.log")]
