@@ -58,7 +58,7 @@ def test_the_package_builds_from_what_the_image_copies(tmp_path):
     assert built.returncode == 0, built.stderr
     [wheel] = (tmp_path / "dist").glob("dlwatch-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "dlwatch/settings/config.example.toml" in names and "dlwatch/schemas/status.json" in names
+    assert "dlwatch/settings/config.example.toml" in names and "dlwatch/core/schemas/status.json" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

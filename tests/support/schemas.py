@@ -1,4 +1,4 @@
-"""The JSON Schemas of dlwatch's outputs (src/dlwatch/schemas/), for the tests to check real outputs
+"""The JSON Schemas of dlwatch's outputs (src/dlwatch/core/schemas/), for the tests to check real outputs
 against. Every name a test checks is remembered, so a test can make sure no schema goes unchecked."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _registry_and_schemas():
     from referencing import Registry, Resource
 
     schemas = {}
-    for entry in files("dlwatch").joinpath("schemas").iterdir():
+    for entry in files("dlwatch.core").joinpath("schemas").iterdir():
         if entry.name.endswith(".json"):
             schemas[entry.name.removesuffix(".json")] = json.loads(entry.read_text(encoding="utf-8"))
     registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())

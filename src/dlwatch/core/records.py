@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from dlwatch.core.attempt import now_iso
 
 # Every JSON object dlwatch prints carries this; it goes up when a field changes meaning or goes
-# away (a new field does not change it). The shapes are JSON Schemas in src/dlwatch/schemas/.
+# away (a new field does not change it). The shapes are JSON Schemas in src/dlwatch/core/schemas/.
 SCHEMA_VERSION = 1
 
 if TYPE_CHECKING:
