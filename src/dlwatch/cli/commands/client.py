@@ -16,8 +16,6 @@ from dlwatch.core.errors import Refused, UsageError
 from dlwatch.core.humane import human_bytes
 from dlwatch.core.models import ClientConfig, ClientVersion, Secret
 from dlwatch.settings import secrets as keyring_secrets
-from dlwatch.store.diskspace import last_readings  # here: `--help` and the other commands need none of it
-from dlwatch.tracking import clients as core
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
 
@@ -26,6 +24,9 @@ TYPES_HELP = "The client's type, e.g. qbittorrent or sabnzbd: `dlwatch client ty
 
 def _folders(ctx: typer.Context, client: ClientConfig) -> list:
     """The client's download folders and their free space, as the last poll measured them."""
+
+    # here, not at the top: start-up time (`--help` and the other commands need none of it)
+    from dlwatch.store.diskspace import last_readings
 
     return last_readings(app_context(ctx).store, client)
 
@@ -60,8 +61,10 @@ def _report_version(client: ClientConfig, version: ClientVersion | None, verb: s
 
 def _warn_if_secretless(client: ClientConfig) -> None:
     """A client saved with no secret works only if the client asks for none: say how to add one."""
+    # here, not at the top: start-up time (only this command needs it)
     # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.importing import secret_hint
+    from dlwatch.tracking import clients as core
 
     kind = core.secret_kind(client)
     if keyring_secrets.env_override_present(client.name, kind):
@@ -109,6 +112,9 @@ def add_cmd(
     The API key or password is read from a hidden prompt or, with --api-key-stdin/--password-stdin,
     from standard input, and kept in the OS keyring.
     """
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     context = app_context(ctx)
     client = core.new_client(
         name=name,
@@ -140,6 +146,9 @@ def add_cmd(
 @app.command("list")
 def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the configured clients, preferred first."""
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     clients = app_context(ctx).store.list_clients()
     if as_json:
         print_json([core.client_json(c, _folders(ctx, c)) for c in clients])
@@ -163,6 +172,9 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one client's settings and where its secret comes from (never the secret itself)."""
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     client = app_context(ctx).store.get_client(name)
     data = core.client_json(client, _folders(ctx, client))
     if as_json:
@@ -214,6 +226,9 @@ def edit_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the stored client as JSON."),
 ) -> None:
     """Change a client's settings or secret; it is tested again before saving unless --no-test."""
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     context = app_context(ctx)
     current = context.store.get_client(name)
     candidates = {
@@ -250,6 +265,9 @@ def remove_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the removed client as JSON."),
 ) -> None:
     """Remove a client and its stored secret. Its download history stays in the database."""
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     client = core.remove_client(app_context(ctx).store, name)
     if as_json:
         print_json({**asdict(client), "removed": True})
@@ -266,6 +284,9 @@ def test_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Connect to one client (or every enabled one) and report its version. Exit 1 if any failed."""
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.tracking import clients as core
+
     context = app_context(ctx)
     store = context.store
     targets = [store.get_client(name)] if name else store.list_clients(enabled_only=True)

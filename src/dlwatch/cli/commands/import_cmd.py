@@ -11,7 +11,6 @@ from dlwatch.cli.context import app_context, echo, waiting, warn
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import UsageError
 from dlwatch.core.models import Secret
-from dlwatch.settings.configfile import add_path_mappings, write_private
 
 
 def import_cmd(
@@ -132,6 +131,8 @@ def _secret_lines(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def _merge_mappings(context, report, mappings) -> None:
+    # here, not at the top: start-up time (only this path needs it)
+    from dlwatch.settings.configfile import add_path_mappings
 
     report.path_mappings, report.path_mappings_present = add_path_mappings(
         context.config_file, mappings, dry_run=report.dry_run
@@ -174,6 +175,7 @@ def export_cmd(
     # here, not at the top: start-up time (only this path needs it)
     from dlwatch.arr.clientfile import export_text
     from dlwatch.arr.importing import has_secret
+    from dlwatch.settings.configfile import write_private
 
     text = export_text(app_context(ctx).store.list_clients(), has_secret)
     if output is None:

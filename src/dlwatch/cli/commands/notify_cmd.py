@@ -8,7 +8,6 @@ from dlwatch.cli.context import app_context, command_group, echo, print_rows, se
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import DlwatchError, NotFoundError, UsageError
 from dlwatch.settings.config import NOTIFY_STATUSES, NotifyTarget, load_settings
-from dlwatch.settings.configfile import remove_notify_target
 
 app = command_group(help="Be told when downloads end, through apprise (Discord, Telegram, ntfy, Pushover, e-mail, …).")
 
@@ -90,6 +89,9 @@ def remove_cmd(
 
     notify.check_name(name)
     had_url = notify.url_source(name) == "keyring"
+    # here, not at the top: start-up time (only this command needs it)
+    from dlwatch.settings.configfile import remove_notify_target
+
     removed = remove_notify_target(app_context(ctx).config_file, name)
     notify.forget_url(name)
     if not removed and not had_url:
