@@ -10,9 +10,11 @@ everything it started (by pid) and deletes the temp dir.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -153,10 +155,19 @@ def main() -> int:
         except KeyboardInterrupt:
             return 130
         finally:
-            say("stopping everything the demo started")
+            with contextlib.suppress(OSError):  # the terminal may be gone (closed window, SIGHUP)
+                say("stopping everything the demo started")
             for thing in reversed(started):
                 thing.stop()
 
 
+def _stop_on(signum: int, frame: object) -> None:
+    """A closed terminal (SIGHUP) or a `kill` (SIGTERM) ends the demo as Ctrl-C does, so the
+    daemons it started are stopped too instead of living on, listening."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGHUP, _stop_on)
+    signal.signal(signal.SIGTERM, _stop_on)
     sys.exit(main())
