@@ -292,6 +292,7 @@ class NzbgetAdapter(ClientAdapter):
             save_path=group.get("DestDir") or None,
             error=error,
             dlwatch_tag=_tag(group),
+            alt_ids=_drone(group),
         )
 
     def pause(self, download_id: str) -> None:
@@ -368,6 +369,7 @@ class NzbgetAdapter(ClientAdapter):
             content_path=entry.get("FinalDir") or entry.get("DestDir") or None,
             error=None if status is DownloadStatus.COMPLETED and raw.startswith("SUCCESS") else reason,
             dlwatch_tag=_tag(entry),
+            alt_ids=_drone(entry),
         )
 
 
@@ -393,6 +395,14 @@ def _tag(record: dict[str, Any]) -> str | None:
         if isinstance(parameter, dict) and parameter.get("Name") == TAG_PARAMETER:
             return str(parameter.get("Value"))
     return None
+
+
+def _drone(record: dict[str, Any]) -> tuple[str, ...]:
+    """The `drone` parameter Sonarr and Radarr attach to a job they send: their id for it."""
+    for parameter in record.get("Parameters") or []:
+        if isinstance(parameter, dict) and parameter.get("Name") == "drone" and parameter.get("Value"):
+            return (str(parameter["Value"]),)
+    return ()
 
 
 def _delete_reason(group: dict[str, Any]) -> str:

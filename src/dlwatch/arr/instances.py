@@ -1,5 +1,6 @@
 """The Sonarr and Radarr instances dlwatch may act through (`dlwatch arr add`): their addresses in
-the home, their API keys in the keyring. A dead download one of them sent is handed back to it."""
+the home, their API keys in the keyring. Their imports of completed downloads are followed
+(policies/imports.py), and a dead download one of them sent is handed back to it."""
 
 from __future__ import annotations
 

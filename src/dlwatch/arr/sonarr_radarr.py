@@ -46,6 +46,32 @@ class ArrApp(ServarrApi):
                 return None
         return None
 
+    def queue(self, *, page_size: int = 1000, max_pages: int = 20) -> list[dict]:
+        """Every record of the queue: one request unless it holds more than `page_size` downloads.
+        Unknown items too (a download the app cannot match to a series or movie is importBlocked)."""
+        unknown = "includeUnknownSeriesItems" if self.app_name == "Sonarr" else "includeUnknownMovieItems"
+        records: list[dict] = []
+        for page in range(1, max_pages + 1):
+            params = {"page": page, "pageSize": page_size, unknown: "true"}
+            body = self._request("GET", f"{self.api_prefix}/queue", params=params)
+            try:
+                batch = [r for r in body["records"] if isinstance(r, dict)]
+                total = int(body.get("totalRecords") or 0)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise UnexpectedResponse(f"{self.app_name}'s queue came in an unexpected shape ({exc})") from exc
+            records += batch
+            if page * page_size >= total or not batch:
+                break
+        return records
+
+    def history_since(self, date: str) -> list[dict]:
+        """Every history record since `date` (ISO 8601): where a download that left the queue says
+        how it ended (downloadFolderImported, downloadFailed, downloadIgnored)."""
+        body = self._request("GET", f"{self.api_prefix}/history/since", params={"date": date})
+        if not isinstance(body, list):
+            raise UnexpectedResponse(f"{self.app_name}'s history came as {type(body).__name__}, not a list")
+        return [r for r in body if isinstance(r, dict)]
+
     def remove_and_search_again(self, queue_id: int) -> None:
         """Remove it from the queue and its client, blocklist the release, and let the app grab
         the next one (its own choice, by its own profiles)."""

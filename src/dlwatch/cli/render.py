@@ -83,7 +83,11 @@ def attempts_table(
         # that has not found its first peer yet is no news).
         if a.strikes and not a.status.is_final and seconds_since(a.strike_since or "") >= 60:
             status.append(f"\n{a.strike_rule}:{a.strikes}", style="yellow")  # e.g. stalled:3
+        if a.import_state and a.import_state != "none":  # what the *arr made of it, in a word
+            status.append(f"\n{a.import_state}", style=IMPORT_STYLE.get(a.import_state, "dim"))
         title = Text(shown(a.title))
+        if wide and a.import_detail and a.import_state in IMPORT_STYLE:  # its reason, where there is room
+            title.append(f"\n{shown(a.arr)}: {shown(a.import_detail)}", style=IMPORT_STYLE[a.import_state])
         if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
             title.append("\n" + shown(a.raw_file_path), style="dim")
         elif a.error:
@@ -124,26 +128,35 @@ def _caption(attempts: list[Attempt], failures, answered_ago: dict[str, float] |
     return text
 
 
+# The *arr import states worth a colour (the word itself is always shown too).
+IMPORT_STYLE = {"imported": "green", "blocked": "yellow", "failed": "red", "ignored": "yellow"}
+
+
 def event_line(record: dict) -> str:
     """One line for a feed record (`records.feed_record`): what changed, and any hook that failed."""
     head = f"{record.get('id')} {shown(record.get('title', ''))}"
     client = shown(record.get("client") or "?")
-    if record["from_status"] is None:
+    if record.get("what", "status") != "status":  # an import event: the status stays as it was
+        line = f"{head}: {shown(record.get('message') or record.get('import_state') or '')} ({client})"
+    elif record["from_status"] is None:
         line = f"{head}: tracking started on {client} ({record['to_status']})"
     else:
-        line = f"{head}: {record['from_status']} -> {record['to_status']} ({client})"
-    if record["to_status"] == DownloadStatus.COMPLETED and record.get("raw_file_path"):
-        line += f" at {shown(record['raw_file_path'])}"
-    elif record.get("error") and record["to_status"] in (DownloadStatus.FAILED, DownloadStatus.MISSING):
-        line += f": {shown(record['error'])}"
-    elif (
-        record.get("message") and record["from_status"] is not None and record["to_status"] != DownloadStatus.COMPLETED
-    ):
-        line += f": {shown(record['message'])}"  # e.g. why dlwatch itself paused or resumed it
+        line = f"{head}: {record['from_status']} -> {record['to_status']} ({client})" + _why(record)
     for hook in record.get("hooks") or []:
         if hook["ok"] is False:
             line += f" [hook {hook['name']} failed: {shown(hook['detail'])}]"
     return line
+
+
+def _why(record: dict) -> str:
+    """After a status change: where the files are, why it failed, or why dlwatch itself acted."""
+    if record["to_status"] == DownloadStatus.COMPLETED and record.get("raw_file_path"):
+        return f" at {shown(record['raw_file_path'])}"
+    if record.get("error") and record["to_status"] in (DownloadStatus.FAILED, DownloadStatus.MISSING):
+        return f": {shown(record['error'])}"
+    if record.get("message") and record["to_status"] != DownloadStatus.COMPLETED:
+        return f": {shown(record['message'])}"  # e.g. why dlwatch itself paused or resumed it
+    return ""
 
 
 def attempt_line(a: Attempt, client_name: str) -> str:

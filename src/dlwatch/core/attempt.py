@@ -70,6 +70,13 @@ class Attempt:
     strike_since: str | None = None
     # Paused by the disk guard (never by the user): the guard resumes only these.
     guard_paused: bool = False
+    # After `completed`: the import by the Sonarr or Radarr instance (`arr`) that knows the download,
+    # in its own view (policies/imports.py): the state, the *arr's own messages, when it imported.
+    import_state: str | None = None
+    import_detail: str | None = None
+    imported_at: str | None = None
+    arr: str | None = None
+    import_warned: bool = False  # the [import] warn_after event was recorded (once)
 
     def visible_fields(self) -> dict[str, Any]:
         """What a user can see of the attempt, and what polling keeps: a write that changes none of
@@ -98,6 +105,7 @@ class Attempt:
         attempt.alt_ids = tuple(json.loads(alt_ids)) if alt_ids and alt_ids != "[]" else ()
         attempt.seen = bool(data.get("seen"))
         attempt.guard_paused = bool(data.get("guard_paused"))
+        attempt.import_warned = bool(data.get("import_warned"))
         attempt.progress = data.get("progress") or 0.0
         return attempt
 
@@ -108,6 +116,7 @@ class Attempt:
         row["alt_ids"] = json.dumps(list(self.alt_ids))
         row["seen"] = int(self.seen)
         row["guard_paused"] = int(self.guard_paused)
+        row["import_warned"] = int(self.import_warned)
         return row
 
 

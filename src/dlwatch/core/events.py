@@ -20,6 +20,9 @@ class Event:
     message: str | None
     # The attempt's JSON record at that moment (None for events older than the snapshot column).
     snapshot: dict[str, Any] | None = None
+    # What changed: "status" (from_status -> to_status), "import" (the *arr's import state, with the
+    # status unchanged) or "import_late" (completed long ago and still not imported: [import]).
+    what: str = "status"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:

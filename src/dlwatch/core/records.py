@@ -57,6 +57,11 @@ def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) 
         "strike_rule": attempt.strike_rule,
         "strikes": attempt.strikes,
         "strike_since": attempt.strike_since,
+        # after completed: the import by the Sonarr or Radarr that knows the download (its own view)
+        "import_state": attempt.import_state,
+        "import_detail": attempt.import_detail,
+        "imported_at": attempt.imported_at,
+        "arr": attempt.arr,
         "free_bytes": None,  # filled where the store is at hand (attempt_records)
     }
 
@@ -71,6 +76,7 @@ def event_record(event: Event) -> dict[str, Any]:
         "at": event.at,
         "message": event.message,
         "progress": event.progress,
+        "what": event.what,
     }
 
 

@@ -142,6 +142,9 @@ class Settings:
     dead_by_client: tuple[tuple[str, DeadRules], ...] = ()
     # [guard] min_free: pause a client's active downloads below this many free bytes (0: off).
     guard_min_free: int = 0
+    # [import] warn_after: a completed download a Sonarr/Radarr knows but has not imported this many
+    # seconds after completion is told of once (0: never).
+    import_warn_after: float = 3600.0
     # What config.toml holds that dlwatch does not know (a typo'd key is otherwise silently ignored):
     # one line each, for the command line to show.
     warnings: tuple[str, ...] = ()
@@ -202,6 +205,7 @@ def default_document() -> dict:
         },
         "dead": {key: getattr(DEFAULTS.dead, key) for key in DeadRules.__dataclass_fields__},
         "guard": {"min_free": DEFAULTS.guard_min_free},
+        "import": {"warn_after": DEFAULTS.import_warn_after},
         "path_mappings": [],
     }
 
@@ -226,7 +230,7 @@ def load_settings(paths: HomePaths) -> Settings:
 
 
 def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
-    for section in ("poll", "http", "hooks", "notify", "dead", "guard"):
+    for section in ("poll", "http", "hooks", "notify", "dead", "guard", "import"):
         if not isinstance(doc.get(section, {}), dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys, not {doc[section]!r}")
     if not isinstance(doc.get("path_mappings", []), list):
@@ -236,6 +240,12 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         value = doc.get(section, {}).get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
             raise ConfigError(f"{path}: [{section}] {key} must be a positive number, not {value!r}")
+        return float(value)
+
+    def seconds(section: str, key: str, default: float) -> float:
+        value = doc.get(section, {}).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+            raise ConfigError(f"{path}: [{section}] {key} must be a number of seconds (0 turns it off), not {value!r}")
         return float(value)
 
     def count(section: str, key: str, default: int) -> int:
@@ -275,6 +285,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
             for name, table in _client_tables(doc.get("dead", {}).get("clients", {}), path)
         ),
         guard_min_free=_size(doc.get("guard", {}).get("min_free", 0), path),
+        import_warn_after=seconds("import", "warn_after", DEFAULTS.import_warn_after),
         warnings=_unknown_keys(doc, path),
         hooks=Hooks(
             on_complete=hooks_doc.get("on_complete", ""),
@@ -304,7 +315,7 @@ def _unknown_keys(doc: dict, path: Path | str) -> tuple[str, ...]:
     for name, value in doc.items():
         if name not in sections:
             found.append(line(f"[{name}]", name, sections, "section"))
-        elif name in ("poll", "http", "hooks", "guard") and isinstance(value, dict):
+        elif name in ("poll", "http", "hooks", "guard", "import") and isinstance(value, dict):
             keys = list(known[name])
             found += [line(f"[{name}] {key}", key, keys, "key") for key in value if key not in keys]
     return tuple(found)
@@ -368,7 +379,9 @@ def _size(value: object, path: Path | str) -> int:
 
 NOTIFY_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # "any" is every change; `sending` is never an event's status.
-NOTIFY_STATUSES = frozenset({"any"} | {str(s) for s in DownloadStatus} - {"sending"})
+# Also the import events (policies/imports.py): "imported", and "not_imported" (blocked, failed or
+# ignored by the *arr, or still not imported [import] warn_after after completion).
+NOTIFY_STATUSES = frozenset({"any", "imported", "not_imported"} | {str(s) for s in DownloadStatus} - {"sending"})
 
 
 def _notify_targets(section: object, path: Path | str) -> tuple[NotifyTarget, ...]:

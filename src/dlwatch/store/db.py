@@ -253,6 +253,17 @@ class Store(ReleaseTables):
         )
         return [Attempt.from_row(r) for r in self.query(f"SELECT * FROM attempts{where} ORDER BY id", params)]
 
+    def awaiting_import(self, completed_since: str, ended: Iterable[str]) -> list[Attempt]:
+        """Completed attempts (since `completed_since`) whose import is not in one of the `ended`
+        states yet: what policies/imports.py asks the *arrs about."""
+        done = list(ended)
+        rows = self.query(
+            "SELECT * FROM attempts WHERE status = ? AND completed_at >= ? "
+            f"AND (import_state IS NULL OR import_state NOT IN ({', '.join('?' * len(done))})) ORDER BY id",
+            [str(DownloadStatus.COMPLETED), completed_since, *done],
+        )
+        return [Attempt.from_row(r) for r in rows]
+
     def find_active(self, download_ids: Iterable[str], payload_sha256: str | None) -> Attempt | None:
         """A not-final attempt that answers to one of these ids (infohashes) or was sent from the
         same .torrent/.nzb bytes."""

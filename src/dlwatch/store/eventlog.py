@@ -34,6 +34,9 @@ class Change:
     client_type: str | None
     message: str | None = None
     verdict: Verdict | None = None  # this change is a dead-download rule failing it (deadness.py)
+    # An event for a change that is not a status change ("import", "import_late"; core.events.Event.what):
+    # appended (with its hooks) only if the status stays as it was.
+    event: str | None = None
 
 
 def start_tracking(store: Store, attempt: Attempt, client_name: str, client_type: str | None) -> Attempt:
@@ -68,27 +71,34 @@ def record(store: Store, changes: Iterable[Change], hooks: Hooks) -> list[Event]
             if cursor.rowcount == 0:
                 continue  # another process wrote this attempt since we read it: its record stands
             after.version = change.before.version + 1
-            if after.status != change.before.status:
+            what = "status" if after.status != change.before.status else change.event
+            if what is not None:
                 event = _append(
-                    conn, after, str(change.before.status), change.message, change.client_name, change.client_type
+                    conn, after, str(change.before.status), change.message, change.client_name, change.client_type, what
                 )
-                outbox.enqueue(conn, event.id, outbox.runs_for(hooks, after.status))
+                outbox.enqueue(conn, event.id, outbox.runs_for(hooks, after.status, what, after.import_state))
                 appended.append(event)
     return appended
 
 
 def _append(
-    conn, attempt: Attempt, from_status: str | None, message: str | None, client_name: str, client_type: str | None
+    conn,
+    attempt: Attempt,
+    from_status: str | None,
+    message: str | None,
+    client_name: str,
+    client_type: str | None,
+    what: str = "status",
 ) -> Event:
     snapshot = attempt_record(attempt, client_name, client_type)
     at = now_iso()
     cursor = conn.execute(
-        "INSERT INTO events (attempt_id, at, from_status, to_status, progress, message, snapshot) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [attempt.id, at, from_status, str(attempt.status), attempt.progress, message, json.dumps(snapshot)],
+        "INSERT INTO events (attempt_id, at, from_status, to_status, progress, message, snapshot, what) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [attempt.id, at, from_status, str(attempt.status), attempt.progress, message, json.dumps(snapshot), what],
     )
     return Event(
-        cursor.lastrowid, attempt.id, at, from_status, str(attempt.status), attempt.progress, message, snapshot
+        cursor.lastrowid, attempt.id, at, from_status, str(attempt.status), attempt.progress, message, snapshot, what
     )
 
 

@@ -33,18 +33,32 @@ LEASE_SLACK = 5.0
 NOTIFY_PREFIX = "notify:"  # an outbox row for hook `notify:NAME` is a notification to target NAME
 
 
-def runs_for(hooks: Hooks, status: DownloadStatus) -> list[tuple[str, str]]:
-    """The outbox rows (hook, command) a status change queues. For a notification target the
-    command is the target's name, never its URL (that stays in the keyring)."""
+def runs_for(
+    hooks: Hooks, status: DownloadStatus, what: str = "status", import_state: str | None = None
+) -> list[tuple[str, str]]:
+    """The outbox rows (hook, command) an event queues: a status change by its status; an import
+    event (`what`) runs on_change, and tells the targets that hear of `imported` or `not_imported`.
+    For a notification target the command is the target's name, never its URL (that stays in the
+    keyring)."""
     chosen = []
-    if status is DownloadStatus.COMPLETED and hooks.on_complete:
-        chosen.append(("on_complete", hooks.on_complete))
-    if status in (DownloadStatus.FAILED, DownloadStatus.MISSING) and hooks.on_failed:
-        chosen.append(("on_failed", hooks.on_failed))
+    if what == "status":
+        if status is DownloadStatus.COMPLETED and hooks.on_complete:
+            chosen.append(("on_complete", hooks.on_complete))
+        if status in (DownloadStatus.FAILED, DownloadStatus.MISSING) and hooks.on_failed:
+            chosen.append(("on_failed", hooks.on_failed))
+        heard = str(status)
+    elif what == "import_late" or import_state in IMPORT_PROBLEMS:
+        heard = "not_imported"
+    else:
+        heard = "imported" if import_state == "imported" else ""
     if hooks.on_change:
         chosen.append(("on_change", hooks.on_change))
-    chosen += [(NOTIFY_PREFIX + t.name, t.name) for t in hooks.notify if "any" in t.on or str(status) in t.on]
+    chosen += [(NOTIFY_PREFIX + t.name, t.name) for t in hooks.notify if "any" in t.on or (heard and heard in t.on)]
     return chosen
+
+
+# Import states a user is told of as "not imported" (notification targets with on = ["not_imported"]).
+IMPORT_PROBLEMS = frozenset({"blocked", "failed", "ignored"})
 
 
 def enqueue(conn: sqlite3.Connection, event_id: int, hooks: Iterable[tuple[str, str]]) -> None:
@@ -62,7 +76,7 @@ _DUE = "((state = 'pending' AND next_at <= ?) OR (state = 'running' AND lease_un
 
 _SELECT = (
     "SELECT r.*, e.attempt_id AS attempt_id, e.snapshot AS snapshot, e.from_status AS from_status, "
-    "e.to_status AS to_status, e.at AS at, e.message AS message, e.progress AS progress "
+    "e.to_status AS to_status, e.at AS at, e.message AS message, e.progress AS progress, e.what AS what "
     "FROM hook_runs r JOIN events e ON e.id = r.event_id"
 )
 

@@ -227,6 +227,18 @@ def m004_dead_downloads(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_after_completion(db: sqlite_utils.Database) -> None:
+    # Past `completed`: the import by a Sonarr or Radarr, as that *arr reports it; and events that
+    # are not status changes (an import state, the import-late warning), told apart by `what`.
+    db.execute("ALTER TABLE attempts ADD COLUMN import_state TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN import_detail TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN imported_at TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN arr TEXT")
+    db.execute("ALTER TABLE attempts ADD COLUMN import_warned INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE events ADD COLUMN what TEXT NOT NULL DEFAULT 'status'")
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; a no-op read when it already is."""
     applied = {m.name for m in migrations.applied(db)}

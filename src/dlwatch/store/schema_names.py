@@ -2,4 +2,4 @@
 an up-to-date database checks these against the database and never loads the migration code.
 (A test holds this list equal to the migrations in schema.py.)"""
 
-MIGRATIONS = ("m001_initial", "m002_prowlarr", "m003_exactly_once", "m004_dead_downloads")
+MIGRATIONS = ("m001_initial", "m002_prowlarr", "m003_exactly_once", "m004_dead_downloads", "m005_after_completion")

@@ -173,8 +173,6 @@ def poll(
     if removed:
         result.events += eventlog.record(store, [client_removed(a) for a in removed], settings.hooks)
     clients = {c.id: c for c in enabled if by_client.get(c.id) and c.id not in skip}
-    if not clients:
-        return result
 
     def ask(client: ClientConfig) -> dict[int, DownloadItem] | DlwatchError:
         try:
@@ -189,7 +187,8 @@ def poll(
             return DlwatchError(f"{client.name}: unexpected {type(exc).__name__}: {exc}")
 
     answers: dict[str, dict[int, DownloadItem]] = {}
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+    # None to ask (nothing active there): the after-answer steps still run (imports wait on them).
+    with ThreadPoolExecutor(max_workers=max(1, len(clients))) as pool:
         futures = {pool.submit(ask, client): client for client in clients.values()}
         for future in as_completed(futures):
             client = futures[future]

@@ -39,6 +39,10 @@ STATUS_SCHEMA = {
     "strikes",
     "strike_since",
     "free_bytes",
+    "import_state",
+    "import_detail",
+    "imported_at",
+    "arr",
 }
 
 
@@ -168,6 +172,7 @@ def test_table_shows_where_the_files_are_and_why_a_download_failed():
 
 EVENT_FIELDS = {
     "kind",
+    "what",
     "event_id",
     "attempt_id",
     "from_status",

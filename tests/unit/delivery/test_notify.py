@@ -65,6 +65,28 @@ def test_only_the_statuses_a_target_asked_for_are_queued():
     assert {r.command for r in runs[done.id]} == {"phone", "all"}  # the name, never the URL
 
 
+def test_import_events_reach_the_targets_that_hear_of_them_and_on_change_hooks():
+    hooks = Hooks(
+        on_complete="c",
+        on_change="x",
+        notify=(NotifyTarget("phone"), NotifyTarget("imports", ("imported", "not_imported"))),
+    )
+    store = Store(":memory:")
+    attempt = tracked(store, DownloadStatus.COMPLETED)
+
+    def runs(event: str, **fields) -> list[str]:
+        current = store.get_attempt(attempt.id)
+        change = eventlog.Change(current, replace(current, **fields), "c", "qbittorrent", "why", event=event)
+        [appended] = eventlog.record(store, [change], hooks)
+        assert appended.what == event and appended.to_status == "completed"
+        return [r.hook for r in outbox.for_events(store, [appended.id])[appended.id]]
+
+    assert runs("import", import_state="blocked") == ["on_change", "notify:imports"]
+    assert runs("import", import_state="importing") == ["on_change"]
+    assert runs("import_late", import_warned=True) == ["on_change", "notify:imports"]
+    assert runs("import", import_state="imported") == ["on_change", "notify:imports"]
+
+
 def test_a_failed_delivery_is_retried_and_its_reason_hides_the_token(memory_keyring):
     with JsonServer({"/secret-token-99xyz": (500, {"error": "down"})}) as receiver:
         url = f"json://127.0.0.1:{receiver.url.rsplit(':', 1)[1]}/secret-token-99xyz"

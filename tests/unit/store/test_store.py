@@ -83,7 +83,8 @@ CREATE TABLE "attempts" (
    "absent_at" TEXT,
    "payload_sha256" TEXT,
    "retry_of" INTEGER
-, strike_rule TEXT, strikes INTEGER NOT NULL DEFAULT 0, strike_since TEXT, guard_paused INTEGER NOT NULL DEFAULT 0);
+, strike_rule TEXT, strikes INTEGER NOT NULL DEFAULT 0, strike_since TEXT, guard_paused INTEGER NOT NULL DEFAULT 0, \
+import_state TEXT, import_detail TEXT, imported_at TEXT, arr TEXT, import_warned INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE "events" (
    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,7 +95,7 @@ CREATE TABLE "events" (
    "progress" REAL,
    "message" TEXT,
    "snapshot" TEXT
-);
+, what TEXT NOT NULL DEFAULT 'status');
 CREATE INDEX "idx_attempts_client_id_status"
     ON "attempts" ("client_id", "status");
 CREATE INDEX "idx_attempts_client_id_client_download_id"
@@ -161,6 +162,7 @@ def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
         "m002_prowlarr",
         "m003_exactly_once",
         "m004_dead_downloads",
+        "m005_after_completion",
     ]
     assert store.db.journal_mode == "wal"
     store.close()
@@ -172,7 +174,7 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 4
+    assert len(migrations.applied(again.db)) == 5
 
 
 def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):

@@ -1,4 +1,5 @@
-"""`dlwatch arr add|list|remove`: the Sonarr and Radarr instances a dead download is handed back to."""
+"""`dlwatch arr add|list|remove`: the Sonarr and Radarr instances whose imports dlwatch follows and
+to which it hands dead downloads back."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import typer
 from dlwatch.cli.context import app_context, command_group, echo, print_rows, secret_from_stdin_or_prompt
 from dlwatch.cli.jsonout import print_json
 
-app = command_group(help='Sonarr and Radarr instances dlwatch hands dead downloads back to ([dead] action = "retry").')
+app = command_group(
+    help='Sonarr and Radarr instances: their imports of completed downloads followed, dead ones handed back ("retry").'
+)
 
 
 @app.command("add")
