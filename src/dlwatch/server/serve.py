@@ -154,8 +154,15 @@ class Views:
         done_today = store.query(
             "SELECT count(*) AS n FROM attempts WHERE status = 'completed' AND completed_at >= ?", [today]
         )[0]["n"]
+        imports = {
+            r["import_state"]: r["n"]
+            for r in store.query(
+                "SELECT import_state, count(*) AS n FROM attempts WHERE import_state IS NOT NULL GROUP BY import_state"
+            )
+        }
         return {
             "counts": counts,
+            "imports": imports,
             "active": len(active),
             "download_speed": sum(a.download_speed or 0 for a in active),
             "done_today": done_today,
@@ -227,7 +234,17 @@ class Views:
                 hooks.add_metric(
                     [], float(store.query("SELECT count(*) AS n FROM hook_runs WHERE state = 'failed'")[0]["n"])
                 )
-                yield from (up, age, speed, items, failures, hooks)
+                imports = GaugeMetricFamily(
+                    "dlwatch_imports",
+                    "Completed downloads by the import state of the Sonarr or Radarr that knows them",
+                    labels=["arr", "state"],
+                )
+                for r in store.query(
+                    "SELECT coalesce(arr, '') AS arr, import_state, count(*) AS n FROM attempts "
+                    "WHERE import_state IS NOT NULL GROUP BY arr, import_state"
+                ):
+                    imports.add_metric([r["arr"], r["import_state"]], float(r["n"]))
+                yield from (up, age, speed, items, failures, hooks, imports)
 
         registry_ = CollectorRegistry(auto_describe=False)
         registry_.register(Collector())

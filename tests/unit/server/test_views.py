@@ -1,0 +1,28 @@
+"""What `serve` says of the *arr imports: the summary counts completed downloads by import state,
+and /metrics has them per *arr instance (parsed with prometheus_client's own parser)."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from dlwatch.core.models import DownloadStatus
+from dlwatch.server.serve import PollState, Views
+from dlwatch.settings.config import Hooks
+from dlwatch.store import eventlog
+from dlwatch.store.db import Store
+from tests.support.attempts import changed, tracked
+
+
+def test_summary_and_metrics_count_completed_downloads_by_import_state():
+    store = Store(":memory:")
+    for state, arr in (("blocked", "sonarr"), ("imported", "sonarr"), ("imported", "radarr"), (None, None)):
+        attempt = tracked(store, DownloadStatus.COMPLETED)
+        eventlog.record(store, [changed(attempt, import_state=state, arr=arr)], Hooks())
+    views = Views(PollState())
+    assert views.summary(store)["imports"] == {"blocked": 1, "imported": 2}
+    [family] = [f for f in text_string_to_metric_families(views.metrics(store).decode()) if f.name == "dlwatch_imports"]
+    assert {(s.labels["arr"], s.labels["state"]): s.value for s in family.samples} == {
+        ("sonarr", "blocked"): 1.0,
+        ("sonarr", "imported"): 1.0,
+        ("radarr", "imported"): 1.0,
+    }
