@@ -62,9 +62,9 @@ def follow(
 ) -> None:
     """The after-answer step: ask the *arrs about the completed downloads that wait on an import,
     record each change, and warn once of those late. Asks nothing when nothing waits."""
-    waiting = store.awaiting_import(iso_ago(FOLLOW_FOR), ENDED)
-    instances = arrs.instances(store) if waiting else []
-    if not instances:
+    instances = arrs.instances(store)  # none added: not even the attempts are read
+    waiting = store.awaiting_import(iso_ago(FOLLOW_FOR), ENDED) if instances else []
+    if not waiting:
         return
     seen: dict[int, Seen] = {}
     asked_everywhere = True
