@@ -121,7 +121,6 @@ def mappings_for(clients: list[ClientConfig], remote: list[RemotePathMapping]) -
 
 def secret_hint(name: str, kind: str) -> str:
     """How to give one client its secret, with the right option for its kind."""
-
     return f"`dlwatch client edit {shlex.quote(name)} {keyring_secrets.stdin_option(kind)}`"
 
 

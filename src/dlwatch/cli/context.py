@@ -43,7 +43,6 @@ def app_context(ctx: typer.Context) -> AppContext:
 def echo(message: str = "", *, err: bool = False) -> None:
     """Every line dlwatch prints as text goes through here: other people's data in it (titles,
     errors, paths) cannot drive the terminal."""
-
     typer.echo(for_terminal(message), err=err)
 
 
@@ -64,7 +63,6 @@ def read_secret_from_stdin(what: str) -> str:
 def secret_from_stdin_or_prompt(what: str, from_stdin: bool, option: str) -> Secret:
     """A secret from standard input (with `option`) or a hidden prompt on a terminal; never from
     the command line, where `ps` would show it."""
-
     if from_stdin:
         return Secret(read_secret_from_stdin(what))
     if sys.stdin.isatty():
@@ -89,7 +87,6 @@ def waiting(what: str, *, quiet: bool = False) -> Iterator[None]:
 def print_rows(headers: list[str], rows: list[list[str]]) -> None:
     """A table on a terminal; piped, one line per row with the columns separated by tabs, no header
     and nothing cut (values are escaped, so a tab or newline in one cannot shift the columns)."""
-
     if sys.stdout.isatty():
         # here, not at the top: start-up time (only this path needs it)
         from rich.table import Table

@@ -120,6 +120,5 @@ def _apprise():
 
 def add_target(config_path, name: str, url: Secret, on: tuple[str, ...]) -> bool:
     """Store the URL and add the target to config.toml; False if config.toml had it already."""
-
     store_url(name, url)
     return add_notify_target(config_path, NotifyTarget(name, on))

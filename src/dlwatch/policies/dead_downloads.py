@@ -82,7 +82,6 @@ def through_arr(store: Store, settings: Settings, attempt: Attempt) -> DeadOutco
 
 def _record_removed(store: Store, settings: Settings, attempt: Attempt, why: str) -> None:
     """The *arr took it out of the client: say so, as an event like any other."""
-
     after = copy.copy(attempt)
     after.status, after.error = DownloadStatus.REMOVED, why
     client = store.client_by_id(attempt.client_id)

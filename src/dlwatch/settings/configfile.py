@@ -51,7 +51,6 @@ def remove_notify_target(path: Path, name: str) -> bool:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """One writer of config.toml at a time, so two commands at once cannot drop each other's edit."""
-
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

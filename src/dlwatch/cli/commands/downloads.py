@@ -39,7 +39,6 @@ def _records(store: Store, attempts: list[Attempt]) -> list[dict]:
 
 def report_failures(result, as_json: bool = False) -> None:
     """Each client that did not answer: a line on stderr, and with --json a record on stdout too."""
-
     for failure in result.failures:
         echo(f"error: {failure.client_name}: {failure.error}", err=True)
         if as_json:
@@ -219,7 +218,6 @@ def print_events(store: Store, events: list, as_json: bool) -> None:
 
 def print_progress(store: Store, attempts: list[Attempt]) -> None:
     """`watch --json --progress`: each active download as it is now (`records.progress_record`)."""
-
     names, types = _names(store)
     for a in attempts:
         sys.stdout.write(json_line(progress_record(a, client_label(a, names), types.get(a.client_id))) + "\n")
