@@ -1,5 +1,6 @@
 """What dlwatch decides on its own after a poll's answers: acting on dead downloads (report,
-remove, retry through an *arr or Prowlarr) and the disk guard.
+remove, retry through an *arr or Prowlarr), the disk guard, and following the *arr imports of
+completed downloads.
 
 May use: arr, delivery, tracking, store, adapters, settings, core. Run by the cycle, never by
 the poll itself."""
