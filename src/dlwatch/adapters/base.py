@@ -32,6 +32,7 @@ from dlwatch.core.models import (
     Protocol,
     PushReport,
     PushSetting,
+    ShareLimits,
 )
 
 USER_AGENT = "dlwatch/0.1"
@@ -121,6 +122,11 @@ class ClientAdapter(abc.ABC):
     def files(self, download_id: str) -> DownloadFiles:
         """Where the download's files are, for a client that cannot delete them itself."""
         raise ActionUnsupported(f"dlwatch cannot list the files of a {self.display_name} download")
+
+    def share_limits(self) -> ShareLimits | None:
+        """The client's own seeding limits, where it has any that could take a download away (None:
+        none set, or none this client has)."""
+        return None
 
     # -- push: the client runs `dlwatch report` when a download ends -------------------------------
     # How it is set up: "program" (a command line set through the API), "script" (a program file

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from dlwatch.adapters.base import SHAPE_ERRORS, ClientAdapter, shape_error
 from dlwatch.core.errors import AuthRejected, DownloadNotFound, UnexpectedResponse
-from dlwatch.core.models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol
+from dlwatch.core.models import AddRequest, ClientVersion, DownloadItem, DownloadStatus, Protocol, ShareLimits
 
 NOT_AUTHENTICATED = 1  # the web UI's error code for a call without a valid session cookie
 
@@ -175,6 +175,17 @@ class DelugeAdapter(ClientAdapter):
             # Without the Label plugin the torrent is still added; only the label is lost.
             if "Unknown method" not in str(exc):
                 raise
+
+    def share_limits(self) -> ShareLimits | None:
+        keys = ["stop_seed_at_ratio", "stop_seed_ratio", "remove_seed_at_ratio"]
+        values = self._call("core.get_config_values", keys)
+        try:
+            if not values.get("stop_seed_at_ratio"):
+                return None
+            action = "remove" if values.get("remove_seed_at_ratio") else "stop"
+            return ShareLimits(float(values["stop_seed_ratio"]), None, action, "Preferences > Queue > Share Ratio")
+        except SHAPE_ERRORS as exc:
+            raise shape_error("Deluge", "core.get_config_values", exc) from exc
 
     def pause(self, download_id: str) -> None:
         self._on_torrent("core.pause_torrent", download_id)

@@ -26,6 +26,7 @@ from dlwatch.core.models import (
     Protocol,
     PushReport,
     PushSetting,
+    ShareLimits,
 )
 
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
@@ -197,11 +198,27 @@ class QbittorrentAdapter(ClientAdapter):
 
     push_kind = "program"
 
-    def push_setting(self) -> PushSetting:
+    def _preferences(self) -> dict[str, Any]:
         prefs = self.json_body(self._api("GET", "app/preferences"), what="app/preferences")
         if not isinstance(prefs, dict):
             raise UnexpectedResponse("qBittorrent answered app/preferences without its settings")
+        return prefs
+
+    def push_setting(self) -> PushSetting:
+        prefs = self._preferences()
         return PushSetting(bool(prefs.get("autorun_enabled")), str(prefs.get("autorun_program") or "") or None)
+
+    def share_limits(self) -> ShareLimits | None:
+        prefs = self._preferences()
+        try:
+            ratio = float(prefs["max_ratio"]) if prefs.get("max_ratio_enabled") else None
+            minutes = float(prefs["max_seeding_time"]) if prefs.get("max_seeding_time_enabled") else None
+            action = RATIO_ACTIONS.get(int(prefs.get("max_ratio_act") or 0), "stop")
+        except SHAPE_ERRORS as exc:
+            raise shape_error("qBittorrent", "app/preferences", exc) from exc
+        if ratio is None and not minutes:
+            return None
+        return ShareLimits(ratio, minutes * 60 if minutes else None, action, "Options > BitTorrent > Seeding Limits")
 
     def set_push_setting(self, setting: PushSetting) -> None:
         prefs = {"autorun_enabled": setting.enabled, "autorun_program": setting.program or ""}
@@ -285,3 +302,8 @@ def _torrent_id(request: AddRequest) -> str | None:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+# What qBittorrent does at its share limits (app/preferences `max_ratio_act`, the same numbers in
+# 4.x and 5.x: 4.x calls 0 "pause", 5.x "stop").
+RATIO_ACTIONS = {0: "stop", 1: "remove", 2: "super_seed", 3: "remove_with_data"}

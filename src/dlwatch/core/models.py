@@ -230,3 +230,29 @@ class DownloadFiles:
 
     root: str
     files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShareLimits:
+    """A client's own seeding limits, as it reports them, and what it does once one is reached."""
+
+    ratio: float | None
+    seed_seconds: float | None
+    action: str  # "stop", "remove", "remove_with_data" or "super_seed"
+    setting: str  # the client's own names for these settings, for the user to find them
+
+    @property
+    def removes(self) -> bool:
+        """The client itself takes a finished download away (with its files, or not)."""
+        return self.action in ("remove", "remove_with_data") and (self.ratio is not None or bool(self.seed_seconds))
+
+    def describe(self) -> str:
+        limits = [f"ratio {self.ratio:g}" if self.ratio is not None else "", _minutes(self.seed_seconds)]
+        then = {"remove_with_data": "removes it and deletes its files", "remove": "removes it"}.get(
+            self.action, {"stop": "stops seeding", "super_seed": "turns super-seeding on"}.get(self.action, self.action)
+        )
+        return f"at {' or '.join(x for x in limits if x)} it {then} ({self.setting})"
+
+
+def _minutes(seconds: float | None) -> str:
+    return f"{seconds / 60:g} minutes of seeding" if seconds else ""

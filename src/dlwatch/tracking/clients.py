@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlwatch.adapters import registry
+from dlwatch.core.attempt import now_iso
 from dlwatch.core.errors import AuthRejected, ClientError, DlwatchError, KeyringUnavailable, Refused, UsageError
-from dlwatch.core.models import ClientConfig, ClientVersion, Connection, DirSpace, Protocol, Secret
+from dlwatch.core.models import ClientConfig, ClientVersion, Connection, DirSpace, Protocol, Secret, ShareLimits
 from dlwatch.core.records import client_record
 from dlwatch.core.safetext import check_name
 from dlwatch.settings import secrets as keyring_secrets
@@ -88,6 +90,24 @@ def probe(client: ClientConfig, secret: Secret | None, timeout: float) -> Client
         except ClientError as exc:
             blame(exc, client)
             raise
+
+
+_SHARE_LIMITS = "share_limits:"  # meta key prefix, then the client id: as `client test` last read them
+
+
+def remember_share_limits(store: Store, client: ClientConfig, limits: ShareLimits | None) -> None:
+    """Keep what `client test` read, so `client show` can tell it without asking the client."""
+    value = {"at": now_iso(), "limits": asdict(limits) if limits else None}
+    store.set_meta(_SHARE_LIMITS + client.id, json.dumps(value))
+
+
+def known_share_limits(store: Store, client: ClientConfig) -> tuple[ShareLimits | None, str] | None:
+    """The share limits as `client test` last read them, and when; None if it never did."""
+    raw = store.meta(_SHARE_LIMITS + client.id)
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return (ShareLimits(**value["limits"]) if value["limits"] else None), value["at"]
 
 
 PROWLARR_NAME = "prowlarr"
@@ -229,6 +249,8 @@ class CheckResult:
     client: ClientConfig
     version: ClientVersion | None = None
     error: DlwatchError | None = None
+    # Its own seeding limits: one that removes a download may take it before an *arr imports it.
+    share_limits: ShareLimits | None = None
 
     @property
     def ok(self) -> bool:
@@ -247,7 +269,11 @@ def check_clients(
 
     def check(client: ClientConfig) -> CheckResult:
         try:
-            return CheckResult(client, version=probe(client, None, timeout))
+            with open_adapter(client, timeout) as adapter, adapter.work_within(2 * timeout):  # one login
+                version, limits = adapter.version(), adapter.share_limits()
+            return CheckResult(client, version=version, share_limits=limits)
+        except ClientError as exc:
+            return CheckResult(client, error=blame(exc, client))
         except DlwatchError as exc:
             return CheckResult(client, error=exc)
         except Exception as exc:  # one client's surprise is its own failure line

@@ -202,3 +202,20 @@ def test_a_session_left_by_another_process_is_taken_up_without_logging_in(httpx_
     again.version()
     assert "auth.login" not in first.methods()
     assert httpx_mock.get_requests()[0].headers["cookie"] == "_session_id=abc"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"stop_seed_at_ratio": False, "stop_seed_ratio": 2.0, "remove_seed_at_ratio": True}, None),
+        ({"stop_seed_at_ratio": True, "stop_seed_ratio": 2.0, "remove_seed_at_ratio": False}, ("stop", 2.0, False)),
+        ({"stop_seed_at_ratio": True, "stop_seed_ratio": 2.0, "remove_seed_at_ratio": True}, ("remove", 2.0, True)),
+    ],
+)
+def test_share_limits_from_the_daemons_config(httpx_mock, deluge, config, expected):
+    # core.get_config_values answers a dict of the keys asked for (as the recorded call shows)
+    web = Web(httpx_mock, {**LOGGED_IN, "core.get_config_values": {"result": config, "error": None, "id": 1}})
+    limits = deluge.share_limits()
+    assert (None if limits is None else (limits.action, limits.ratio, limits.removes)) == expected
+    [asked] = [c for c in web.sent if c["method"] == "core.get_config_values"]
+    assert asked["params"] == [["stop_seed_at_ratio", "stop_seed_ratio", "remove_seed_at_ratio"]]

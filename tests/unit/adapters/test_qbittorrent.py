@@ -251,3 +251,18 @@ def test_pause_and_resume_fall_back_to_the_4x_names(httpx_mock, qbit):
     paths = [r.url.path.rsplit("/", 1)[1] for r in httpx_mock.get_requests()][1:]
     assert paths == ["stop", "pause", "start", "resume"]
     assert httpx_mock.get_requests()[-1].content == f"hashes={HASH}".encode()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("app_preferences", None),
+        ("app_preferences_remove_with_files", ("remove_with_data", 1.5, 7200.0, True)),
+    ],
+)
+def test_share_limits_as_the_preferences_set_them(httpx_mock, qbit, fixture, expected):
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=f"{BASE}/app/preferences", **recorded(f"qbittorrent/{fixture}.json").response_kwargs())
+    limits = qbit.share_limits()
+    got = None if limits is None else (limits.action, limits.ratio, limits.seed_seconds, limits.removes)
+    assert got == expected

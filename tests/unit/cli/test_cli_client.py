@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from dlwatch.cli.app import app
 from tests.conftest import recorded
+from tests.support import schemas
 
 PASSWORD = "pa55-word-never-stored-in-files"
 QB = "http://127.0.0.1:8080/api/v2"
@@ -192,11 +193,33 @@ def test_client_test_reports_each_client_and_goes_on_after_a_failure(cli, httpx_
     cli("client", "edit", "down", "--port", "8081", "--no-test")
     httpx_mock.add_exception(httpx.ConnectError("refused"), url="http://127.0.0.1:8081/api/v2/auth/login")
     qbit_ok(httpx_mock)
+    httpx_mock.add_response(
+        url=f"{QB}/app/preferences", **recorded("qbittorrent/app_preferences.json").response_kwargs()
+    )
     result = cli("client", "test", "--json")
     assert result.exit_code == 1
-    report = {r["name"]: r for r in json.loads(result.output)}
+    report = {r["name"]: r for r in schemas.check("client-test", json.loads(result.output))}
     assert report["down"]["ok"] is False and "cannot connect" in report["down"]["error"]
     assert report["qb"]["ok"] is True and report["qb"]["version"] == "v4.5.2"
+    assert report["qb"]["share_limits"] is None  # the daemon's defaults: none set
+
+
+def test_client_test_and_show_warn_of_share_limits_that_remove_downloads(cli, httpx_mock):
+    add_qbit(cli, "qb", "--no-test")
+    assert "not known yet (`dlwatch client test qb` reads them)" in cli("client", "show", "qb").stdout
+    qbit_ok(httpx_mock)  # client test: one login, the version, then the preferences
+    prefs = recorded("qbittorrent/app_preferences_remove_with_files.json").response_kwargs()
+    httpx_mock.add_response(url=f"{QB}/app/preferences", **prefs)
+    tested = cli("client", "test")
+    assert tested.exit_code == 0, tested.output
+    warning = (
+        "warning: qb at ratio 1.5 or 120 minutes of seeding it removes it and deletes its files "
+        "(Options > BitTorrent > Seeding Limits): a download can go before Sonarr or Radarr imports it"
+    )
+    assert warning in tested.stderr
+    shown = cli("client", "show", "qb")  # as client test read them: show asks the client nothing
+    assert "seeding:     at ratio 1.5 or 120 minutes of seeding it removes it and deletes its files" in shown.stdout
+    assert warning in shown.stderr
 
 
 def test_without_a_keyring_the_error_names_the_fix(cli, monkeypatch):
@@ -216,6 +239,9 @@ def test_environment_override_replaces_the_keyring(cli, httpx_mock, monkeypatch)
     monkeypatch.setenv("DLWATCH_QB_PASSWORD", PASSWORD)
     assert add_qbit(cli, "qb", "--no-test").exit_code == 0
     qbit_ok(httpx_mock)
+    httpx_mock.add_response(
+        url=f"{QB}/app/preferences", **recorded("qbittorrent/app_preferences.json").response_kwargs()
+    )
     result = cli("client", "test", "qb")
     assert result.exit_code == 0, result.output
     assert httpx_mock.get_requests()[0].content == f"username=dlw&password={PASSWORD}".encode()

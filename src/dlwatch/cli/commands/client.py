@@ -14,7 +14,7 @@ from dlwatch.cli.context import app_context, command_group, echo, print_rows, re
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import Refused, UsageError
 from dlwatch.core.humane import human_bytes
-from dlwatch.core.models import ClientConfig, ClientVersion, Secret
+from dlwatch.core.models import ClientConfig, ClientVersion, Secret, ShareLimits
 from dlwatch.settings import secrets as keyring_secrets
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
@@ -201,6 +201,22 @@ def show_cmd(
     for d in data["download_dirs"]:
         free = "not visible from here" if d["free_bytes"] is None else f"{human_bytes(d['free_bytes'])} free"
         echo(f"{'folder:':<12} {d['path']}: {free} (at {d['at']})")
+    known = core.known_share_limits(app_context(ctx).store, client)
+    if known is None:
+        echo(f"{'seeding:':<12} its share limits are not known yet (`dlwatch client test {client.name}` reads them)")
+    else:
+        limits, at = known
+        echo(f"{'seeding:':<12} {limits.describe() if limits else 'no share limits of its own'} (read {at})")
+        _warn_if_it_removes(client, limits)
+
+
+def _warn_if_it_removes(client: ClientConfig, limits: ShareLimits | None) -> None:
+    """The failure that hurts most: the client removing a download before an *arr imported it."""
+    if limits is not None and limits.removes:
+        warn(
+            f"{client.name} {limits.describe()}: a download can go before Sonarr or Radarr imports it; "
+            "have it stop seeding there instead"
+        )
 
 
 @app.command("edit")
@@ -298,11 +314,15 @@ def test_cmd(
             return
         if result.ok:
             _report_version(result.client, result.version, "ok")
+            _warn_if_it_removes(result.client, result.share_limits)
         else:
             echo(f"FAILED {result.error}", err=True)
 
     with waiting(", ".join(t.name for t in targets), quiet=as_json):
         results = core.check_clients(targets, context.settings.request_timeout, on_result=show)
+    for result in results:
+        if result.ok:
+            core.remember_share_limits(store, result.client, result.share_limits)
     if as_json:
         print_json(
             [
@@ -313,6 +333,7 @@ def test_cmd(
                     "version": r.version.version if r.version else None,
                     "api_version": r.version.api_version if r.version else None,
                     "error": str(r.error) if r.error else None,
+                    "share_limits": asdict(r.share_limits) if r.share_limits else None,
                 }
                 for r in results
             ]
