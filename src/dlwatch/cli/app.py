@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 from dlwatch import __version__
 from dlwatch.cli.appcontext import AppContext
 from dlwatch.cli.context import command_group, echo
-from dlwatch.core.errors import DlwatchError
+from dlwatch.core.errors import DlwatchError, cause_chain
 from dlwatch.settings.config import DB_FILE, resolve_home
 
 
@@ -37,9 +37,6 @@ class DlwatchGroup(TyperGroup):
             obj = _traceback_if_debug(ctx)
             echo(f"error: {exc}", err=True)
             if isinstance(obj, AppContext) and obj.debug:
-                # here, not at the top: start-up time (only this path needs it)
-                from dlwatch.core.errors import cause_chain
-
                 for line in cause_chain(exc):
                     echo(f"  {line}", err=True)
             raise typer.Exit(exc.exit_code) from None

@@ -53,9 +53,6 @@ def warn(message: str) -> None:
 def read_secret_from_stdin(what: str) -> str:
     value = sys.stdin.readline().rstrip("\r\n")
     if not value:
-        # here, not at the top: start-up time (only this path needs it)
-        from dlwatch.core.errors import UsageError
-
         raise UsageError(f"no {what} on standard input")
     return value
 

@@ -19,13 +19,14 @@ from dlwatch.core.errors import (
 )
 from dlwatch.core.matching import find_by_title
 from dlwatch.core.models import AddRequest, ClientConfig, DownloadItem, DownloadStatus, Protocol
+from dlwatch.core.torrentmeta import parse_torrent
 from dlwatch.settings.config import Hooks, Settings
 from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store, now_iso
 from dlwatch.tracking import push
 from dlwatch.tracking.changes import apply_item
 from dlwatch.tracking.clients import blame, open_adapter, protocol_of
-from dlwatch.tracking.sources import Payload
+from dlwatch.tracking.sources import Payload, load_source
 
 
 @dataclass
@@ -182,10 +183,6 @@ def retry(store: Store, settings: Settings, attempt_id: int, *, client_name: str
 
 
 def _payload_from(kept: dict) -> Payload:
-    # here, not at the top: start-up time (only this path needs it)
-    from dlwatch.core.torrentmeta import parse_torrent
-    from dlwatch.tracking.sources import load_source
-
     protocol = Protocol(kept["protocol"])
     if kept["magnet"]:
         return load_source(kept["magnet"], protocol=protocol)

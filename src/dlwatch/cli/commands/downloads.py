@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dlwatch.cli.completion import attempt_ids, client_names
-from dlwatch.cli.context import MAX_ID, app_context, echo, positive_seconds, waiting, warn
+from dlwatch.cli.context import MAX_ID, app_context, console, echo, positive_seconds, waiting, warn
 from dlwatch.cli.jsonout import json_line, print_json, print_json_array
 from dlwatch.core.humane import human_bytes
 from dlwatch.core.models import Protocol
@@ -270,7 +270,6 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
         echo("nothing tracked" + ("" if show_all else " is active (see --all)"))
     elif sys.stdout.isatty():
         # here, not at the top: start-up time (only this path needs it)
-        from dlwatch.cli.context import console
         from dlwatch.cli.render import attempts_table
 
         out = console()
@@ -279,7 +278,6 @@ def _print_attempts(store: Store, attempts: list[Attempt], failures: list, show_
     else:
         # here, not at the top: start-up time (only this path needs it)
         from dlwatch.cli.render import attempt_line
-        from dlwatch.core.records import client_label
 
         names = shown_names(store)
         for a in attempts:

@@ -37,9 +37,6 @@ def report(
         sys.stdout.write(reports.read_log(context.home))
         return
     if not client_name:
-        # here, not at the top: start-up time (only this path needs it)
-        from dlwatch.core.errors import UsageError
-
         raise UsageError("report needs --client NAME (the client that runs it)")
     try:
         client = context.store.get_client(client_name)

@@ -14,7 +14,7 @@ from dlwatch.cli.commands.downloads import (
     report_failures,
     shown_names,
 )
-from dlwatch.cli.context import MAX_ID, app_context, echo, positive_seconds, warn
+from dlwatch.cli.context import MAX_ID, app_context, console, echo, positive_seconds, warn
 from dlwatch.core.models import DownloadStatus
 
 
@@ -75,9 +75,6 @@ def watch(
         if live_table:
             # here, not at the top: start-up time (only this path needs it)
             from rich.live import Live
-
-            # here, not at the top: start-up time (only this path needs it)
-            from dlwatch.cli.context import console
 
             live = Live(console=console(), auto_refresh=False)
             live.start()
