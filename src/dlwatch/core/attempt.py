@@ -1,6 +1,6 @@
 """A download attempt as stored: the dataclass, its row conversion, and the timestamps it uses.
 
-Kept apart from the store's connection and transactions (store.py): this is the model every module
+Kept apart from the store's connection and transactions (store/db.py): this is the model every module
 reads; how it gets to and from SQLite is the store's business.
 """
 
@@ -64,7 +64,7 @@ class Attempt:
     absent_at: str | None = None
     payload_sha256: str | None = None  # of the .torrent/.nzb sent, to spot the same one sent again
     retry_of: int | None = None  # the attempt `dlwatch retry` sent this one again for
-    # A dead-download rule this download has met on successive polls (deadness.py), how many, since when.
+    # A dead-download rule this download has met on successive polls (tracking/deadness.py), how many, since when.
     strike_rule: str | None = None
     strikes: int = 0
     strike_since: str | None = None

@@ -1,4 +1,4 @@
-"""What happens to a download the rules found dead (deadness.py), as [dead] action says:
+"""What happens to a download the rules found dead (tracking/deadness.py), as [dead] action says:
 
 - `report` (the default): nothing more; it is failed, with the rule and how long in its reason.
 - `remove` / `remove_with_data`: taken out of its client too (its files kept, or deleted).

@@ -79,7 +79,7 @@ ACTIONS = ("report", "remove", "remove_with_data", "retry")
 
 @dataclass(frozen=True)
 class DeadRules:
-    """[dead] in config.toml, and [dead.clients.NAME] for one client; deadness.py applies them.
+    """[dead] in config.toml, and [dead.clients.NAME] for one client; tracking/deadness.py applies them.
     A duration of 0 turns its rule off."""
 
     stalled_after: float = 6 * 3600.0  # no progress while downloading or stalled

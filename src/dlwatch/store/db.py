@@ -1,5 +1,5 @@
 """SQLite store: the connection, clients, Prowlarr settings, and reading download attempts
-(the Attempt model itself is in attempt.py).
+(the Attempt model itself is in core/attempt.py).
 
 Several dlwatch processes share one home, so every write goes through `Store.write()`: one short
 `BEGIN IMMEDIATE` transaction, retried with back-off while another process holds the lock. How an
@@ -24,7 +24,7 @@ from dlwatch.core.models import ClientConfig, DownloadStatus
 from dlwatch.store import schema_names
 from dlwatch.store.releases import ReleaseTables
 
-# Attempt and the time helpers live in attempt.py; most modules reach them through the store.
+# Attempt and the time helpers live in core/attempt.py; most modules reach them through the store.
 __all__ = ["Attempt", "DatabaseBusy", "Store", "iso_ago", "now_iso", "seconds_since"]
 
 # How long a write may wait for other dlwatch processes before the user is told. A poll's

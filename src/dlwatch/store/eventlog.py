@@ -33,7 +33,7 @@ class Change:
     client_name: str
     client_type: str | None
     message: str | None = None
-    verdict: Verdict | None = None  # this change is a dead-download rule failing it (deadness.py)
+    verdict: Verdict | None = None  # this change is a dead-download rule failing it (tracking/deadness.py)
     # An event for a change that is not a status change ("import", "import_late"; core.events.Event.what):
     # appended (with its hooks) only if the status stays as it was.
     event: str | None = None
