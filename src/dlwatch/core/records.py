@@ -1,4 +1,4 @@
-"""The documented JSON shapes (README, "--json schema"): one function per record, used by every
+"""The documented JSON shapes (docs/json.md): one function per record, used by every
 command, hook and feed that prints or passes one."""
 
 from __future__ import annotations

@@ -231,7 +231,7 @@ def status(
     ),
     show_all: bool = typer.Option(False, "--all", help="Include finished attempts."),
     no_refresh: bool = typer.Option(False, "--no-refresh", help="Show the stored state without asking the clients."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (fields: docs/json.md)."),
 ) -> None:
     """Refresh from the clients, then show the tracked downloads.
 

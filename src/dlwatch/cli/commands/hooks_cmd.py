@@ -10,7 +10,7 @@ from dlwatch.core.records import hook_run_record
 from dlwatch.core.safetext import shown
 
 app = command_group(
-    help="Hook deliveries: one per status change and hook, run at least once (see the README).",
+    help="Hook deliveries: one per status change and hook, run at least once (see docs/hooks-and-notifications.md).",
     no_args_is_help=False,
 )
 
