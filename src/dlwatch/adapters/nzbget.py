@@ -37,6 +37,7 @@ from dlwatch.core.models import (
 TAG_PARAMETER = "dlwatch"
 RECENT = 50  # newest history entries searched for a job known only by its title
 RELOAD_CHECK = 0.1  # seconds between asks while NZBGet reloads
+RELOAD_SETTLE = 5.0  # answering all along this long after a reload: it went down and up between two asks
 
 _PP = DownloadStatus.POSTPROCESSING
 GROUP_STATES: dict[str, DownloadStatus] = {
@@ -171,19 +172,21 @@ class NzbgetAdapter(ClientAdapter):
         of the work it is part of."""
         uptime = self._uptime()
         self._call("reload")
+        reloaded = time.monotonic()
         went_down = False
         while True:
             try:
                 now = self._uptime()
             except CannotConnect as exc:
-                if self.deadline is not None and time.monotonic() >= self.deadline:
+                if self.deadline is None or time.monotonic() >= self.deadline:
                     raise CannotConnect(
                         f"NZBGet did not answer again within {self.deadline_seconds:g}s of reloading its "
                         "settings (the script is in place; it may still be starting)"
                     ) from exc
                 went_down = True
             else:
-                if went_down or now < uptime:
+                # Back (down, then up; or a smaller uptime), or it answered all along: both are fine.
+                if went_down or now < uptime or time.monotonic() - reloaded >= RELOAD_SETTLE:
                     return
             time.sleep(RELOAD_CHECK)
 
