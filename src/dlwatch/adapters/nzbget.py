@@ -393,19 +393,23 @@ def _int64(record: dict[str, Any], name: str) -> int:
     return (int(hi or 0) << 32) | (int(lo) & 0xFFFFFFFF)
 
 
-def _tag(record: dict[str, Any]) -> str | None:
+def _parameter(record: dict[str, Any], name: str) -> str | None:
+    """A post-processing parameter of a job, as sent with it (`append`'s PPParameters); None when
+    the job has none of that name with a value."""
     for parameter in record.get("Parameters") or []:
-        if isinstance(parameter, dict) and parameter.get("Name") == TAG_PARAMETER:
-            return str(parameter.get("Value"))
+        if isinstance(parameter, dict) and parameter.get("Name") == name and parameter.get("Value") is not None:
+            return str(parameter["Value"])
     return None
+
+
+def _tag(record: dict[str, Any]) -> str | None:
+    return _parameter(record, TAG_PARAMETER)
 
 
 def _drone(record: dict[str, Any]) -> tuple[str, ...]:
     """The `drone` parameter Sonarr and Radarr attach to a job they send: their id for it."""
-    for parameter in record.get("Parameters") or []:
-        if isinstance(parameter, dict) and parameter.get("Name") == "drone" and parameter.get("Value"):
-            return (str(parameter["Value"]),)
-    return ()
+    value = _parameter(record, "drone")
+    return (value,) if value else ()
 
 
 def _delete_reason(group: dict[str, Any]) -> str:
