@@ -43,9 +43,11 @@ def answer(argv: list[str]) -> int | None:
     from dlwatch.store.listing import attempt_records_json
 
     try:
-        context = AppContext(paths=resolve_home(home))
-        if load_settings(context.paths).warnings:
+        paths = resolve_home(home)
+        settings = load_settings(paths)  # read once: the context below uses it, not a second read
+        if settings.warnings:
             return None  # the full CLI says what is wrong with config.toml, then answers
+        context = AppContext(paths=paths, _settings=settings)
         try:
             text = attempt_records_json(context.store, ids=None, active_only=not show_all)
         finally:
