@@ -243,10 +243,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         return float(value)
 
     def seconds(section: str, key: str, default: float) -> float:
-        value = doc.get(section, {}).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-            raise ConfigError(f"{path}: [{section}] {key} must be a number of seconds (0 turns it off), not {value!r}")
-        return float(value)
+        return _seconds(doc.get(section, {}).get(key, default), f"{path}: [{section}] {key}")
 
     def count(section: str, key: str, default: int) -> int:
         value = doc.get(section, {}).get(key, default)
@@ -321,6 +318,13 @@ def _unknown_keys(doc: dict, path: Path | str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _seconds(value: object, what: str) -> float:
+    """A duration in config.toml: a number of seconds, 0 or more (0 turns what it times off)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise ConfigError(f"{what} must be a number of seconds (0 turns it off), not {value!r}")
+    return float(value)
+
+
 def _dead_rules(table: dict, base: DeadRules, path: Path | str, where: str) -> DeadRules:
     """A [dead] table over `base`: every key optional, each checked."""
     values = {}
@@ -338,9 +342,9 @@ def _dead_rules(table: dict, base: DeadRules, path: Path | str, where: str) -> D
                 or not (1 if key == "strikes" else 0) <= value <= 100
             ):
                 raise ConfigError(f"{path}: {where} {key} must be a whole number from 1 to 100, not {value!r}")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-            raise ConfigError(f"{path}: {where} {key} must be a number of seconds (0 turns it off), not {value!r}")
-        values[key] = value if key in ("action", "strikes", "max_retries") else float(value)
+        else:
+            value = _seconds(value, f"{path}: {where} {key}")
+        values[key] = value
     unknown = set(table) - set(DeadRules.__dataclass_fields__) - {"clients"}
     if unknown:
         raise ConfigError(f"{path}: {where} has unknown keys: {', '.join(sorted(unknown))}")
