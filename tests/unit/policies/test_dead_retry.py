@@ -6,26 +6,16 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
-from tests.conftest import fixture_body, recorded
+from tests.conftest import fixture_body
 from tests.support import schemas
-from tests.support.fakes import MAGNET, fake_transmission
+from tests.support.fakes import MAGNET, SONARR, fake_sonarr, fake_transmission
 
-SONARR = "http://sonarr.local:8989"
 DEAD_FAST = '[dead]\nstalled_after = 0.001\nunavailable_after = 0\nstrikes = 2\naction = "retry"\n'
-
-
-def sonarr(httpx_mock, *names: str) -> None:
-    for name in names:
-        fixture = recorded(f"sonarr/{name}.json")
-        url = httpx.URL(f"{SONARR}{fixture.request['path']}", params=fixture.request.get("query"))
-        httpx_mock.add_response(url=url, method=fixture.request["method"], **fixture.response_kwargs())
 
 
 def test_a_dead_download_sonarr_sent_is_handed_back_to_it(cli, tr_client, httpx_mock, dlwatch_home):
     (dlwatch_home / "config.toml").write_text(DEAD_FAST)
-    sonarr(httpx_mock, "system_status")
+    fake_sonarr(httpx_mock, "system_status")
     added = schemas.check(
         "arr-add",
         json.loads(
@@ -40,7 +30,7 @@ def test_a_dead_download_sonarr_sent_is_handed_back_to_it(cli, tr_client, httpx_
     sent = json.loads(cli("send", MAGNET, "--json").stdout)
     cli("poll", "--once")  # it starts: progress, no strike
     cli("poll", "--once")  # no progress since: the first strike
-    sonarr(httpx_mock, "queue", "delete_queue_item")
+    fake_sonarr(httpx_mock, "queue", "delete_queue_item")
     out = cli("poll", "--once").stdout
     assert "downloading -> failed (tr): dead (rule stalled): no progress for" in out
     assert "failed -> removed (tr)" in out and "handed back to sonarr" in out

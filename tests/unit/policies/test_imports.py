@@ -9,21 +9,9 @@ import re
 
 import httpx
 
-from tests.conftest import fixture_body, recorded
+from tests.conftest import fixture_body
 from tests.support import schemas
-from tests.support.fakes import MAGNET, fake_transmission
-
-SONARR = "http://sonarr.local:8989"
-
-
-def sonarr(httpx_mock, name: str) -> None:
-    fixture = recorded(f"sonarr/{name}.json")
-    path = fixture.request["path"]
-    if path.endswith("/since"):  # its date is an hour before the oldest completion dlwatch waits on
-        url = re.compile(re.escape(f"{SONARR}{path}") + r"\?date=[^&]+$")
-    else:
-        url = httpx.URL(f"{SONARR}{path}", params=fixture.request.get("query"))
-    httpx_mock.add_response(url=url, method="GET", **fixture.response_kwargs())
+from tests.support.fakes import MAGNET, SONARR, fake_sonarr, fake_transmission
 
 
 def asked_sonarr(httpx_mock) -> list[str]:
@@ -39,7 +27,7 @@ def test_blocked_then_imported_each_an_event_and_nothing_asked_once_it_ended(cli
     cli("arr", "add", "sonarr", "--app", "sonarr", "--url", SONARR, "--api-key-stdin", "--no-test", input="k\n")
     fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
     sent = json.loads(cli("send", MAGNET, "--json").stdout)
-    sonarr(httpx_mock, "queue_import_blocked")
+    fake_sonarr(httpx_mock, "queue_import_blocked")
     polled = cli("poll", "--once")
     assert polled.exit_code == 0, polled.output
     blocked = record(cli, sent["id"])
@@ -48,8 +36,8 @@ def test_blocked_then_imported_each_an_event_and_nothing_asked_once_it_ended(cli
     assert ": sonarr: blocked: dlw-qb2tr-50d955.bin: Import failed" in polled.stdout  # an event like any other
     assert asked_sonarr(httpx_mock) == ["/api/v3/queue"]  # one request: the queue had it
 
-    sonarr(httpx_mock, "queue_without_it")
-    sonarr(httpx_mock, "history_since_imported")
+    fake_sonarr(httpx_mock, "queue_without_it")
+    fake_sonarr(httpx_mock, "history_since_imported")
     assert cli("poll", "--once").exit_code == 0
     imported = record(cli, sent["id"])
     assert (imported["import_state"], imported["imported_at"]) == ("imported", "2026-06-01T10:42:17Z")
@@ -72,7 +60,7 @@ def test_a_late_import_is_told_of_once_with_the_arrs_reason(cli, tr_client, http
     fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
     sent = json.loads(cli("send", MAGNET, "--json").stdout)
     for _ in range(3):
-        sonarr(httpx_mock, "queue_import_blocked")
+        fake_sonarr(httpx_mock, "queue_import_blocked")
     first = cli("poll", "--once", "--json")
     second = cli("poll", "--once", "--json")
     third = cli("poll", "--once", "--json")
