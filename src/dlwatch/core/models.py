@@ -248,10 +248,15 @@ class ShareLimits:
 
     def describe(self) -> str:
         limits = [f"ratio {self.ratio:g}" if self.ratio is not None else "", _minutes(self.seed_seconds)]
-        then = {"remove_with_data": "removes it and deletes its files", "remove": "removes it"}.get(
-            self.action, {"stop": "stops seeding", "super_seed": "turns super-seeding on"}.get(self.action, self.action)
-        )
-        return f"at {' or '.join(x for x in limits if x)} it {then} ({self.setting})"
+        return f"at {' or '.join(x for x in limits if x)} it {_AT_LIMIT.get(self.action, self.action)} ({self.setting})"
+
+
+_AT_LIMIT = {
+    "stop": "stops seeding",
+    "super_seed": "turns super-seeding on",
+    "remove": "removes it",
+    "remove_with_data": "removes it and deletes its files",
+}
 
 
 def _minutes(seconds: float | None) -> str:
