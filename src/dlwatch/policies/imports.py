@@ -92,16 +92,17 @@ def iso_before(stamp: str, slack: float = 3600.0) -> str:
     return (datetime.fromisoformat(stamp) - timedelta(seconds=slack)).isoformat(timespec="seconds")
 
 
-def _ids(attempt: Attempt) -> set[str]:
-    return {i.lower() for i in (attempt.client_download_id, *attempt.alt_ids) if i}
+def _record_for(attempt: Attempt, by_id: dict[str, dict]) -> dict | None:
+    """The *arr's record whose downloadId is any id the client gives the download (case aside)."""
+    ids = (i.lower() for i in (attempt.client_download_id, *attempt.alt_ids) if i)
+    return next((by_id[i] for i in ids if i in by_id), None)
 
 
 def _in_queue(arr: str, waiting: Iterable[Attempt], records: list[dict]) -> dict[int, Seen]:
     by_id = {str(r.get("downloadId") or "").lower(): r for r in records if r.get("downloadId")}
     found = {}
     for attempt in waiting:
-        record = next((by_id[i] for i in _ids(attempt) if i in by_id), None)
-        if record is not None:
+        if (record := _record_for(attempt, by_id)) is not None:
             state = QUEUE_STATES.get(str(record.get("trackedDownloadState")), "waiting")
             found[attempt.id] = Seen(arr, state, _detail(record))
     return found
@@ -114,9 +115,8 @@ def _in_history(arr: str, waiting: Iterable[Attempt], records: list[dict]) -> di
             ends[str(record["downloadId"]).lower()] = {**record, "_state": state}
     found = {}
     for attempt in waiting:
-        record = next((ends[i] for i in _ids(attempt) if i in ends), None)
-        if record is not None:
-            message = (record.get("data") or {}).get("message") if isinstance(record.get("data"), dict) else None
+        if (record := _record_for(attempt, ends)) is not None:
+            message = data.get("message") if isinstance(data := record.get("data"), dict) else None
             found[attempt.id] = Seen(arr, record["_state"], _clip(message), str(record.get("date") or "") or None)
     return found
 
@@ -126,10 +126,8 @@ def _detail(record: dict) -> str | None:
     parts = []
     for message in record.get("statusMessages") or []:
         if isinstance(message, dict):
-            lines = [str(m) for m in message.get("messages") or [] if m]
-            parts.append(
-                f"{message.get('title')}: {'; '.join(lines)}" if lines and message.get("title") else "; ".join(lines)
-            )
+            lines, title = "; ".join(str(m) for m in message.get("messages") or [] if m), message.get("title")
+            parts.append(f"{title}: {lines}" if lines and title else lines)
     if not parts and record.get("errorMessage"):
         parts.append(str(record["errorMessage"]))
     return _clip(" | ".join(p for p in parts if p))
