@@ -49,6 +49,9 @@ KEYS = [
     "followedBy",
     "seeder",
     "bittorrent",
+    "uploadLength",
+    "uploadSpeed",
+    "numSeeders",
 ]
 
 
@@ -236,6 +239,7 @@ class Aria2Adapter(ClientAdapter):
         elif raw == "error" and not error:
             error = f"aria2 stopped it with error code {d.get('errorCode')}"
         infohash = str(d.get("infoHash") or "").lower()
+        uploaded = int(d["uploadLength"]) if d.get("uploadLength") is not None else None
         return DownloadItem(
             client_download_id=str(d["gid"]),
             title=str(info.get("name") or ""),
@@ -250,6 +254,12 @@ class Aria2Adapter(ClientAdapter):
             error=error,
             alt_ids=tuple(i for i in (d.get("_before"), infohash) if i),
             fetching_metadata=raw == "active" and not (bool((d.get("bittorrent") or {}).get("info")) and total > 0),
+            # aria2 seeds a finished torrent while it stays active (until its --seed-ratio/--seed-time)
+            seeding=finished and raw == "active",
+            ratio=round(uploaded / done_bytes, 3) if finished and done_bytes and uploaded is not None else None,
+            uploaded_bytes=uploaded,
+            upload_speed=int(d.get("uploadSpeed") or 0),
+            seeders=int(d["numSeeders"]) if d.get("numSeeders") is not None else None,
         )
 
     def _status(self, d: dict[str, Any], raw: str) -> DownloadStatus:

@@ -48,6 +48,11 @@ KEYS = (
     "message",
     "is_finished",
     "num_peers",
+    "ratio",  # -1 until it has data
+    "seeding_time",
+    "total_uploaded",
+    "upload_payload_rate",
+    "total_seeds",  # the seeders the trackers count
     "label",
     "distributed_copies",  # complete copies among the connected peers
 )
@@ -243,6 +248,12 @@ class DelugeAdapter(ClientAdapter):
             error=message if message and message != "OK" else None,
             fetching_metadata=raw == "Downloading" and not wanted,
             availability=float(t["distributed_copies"]) if t.get("distributed_copies") is not None else None,
+            seeding=finished and raw in ("Seeding", "Queued"),  # Queued: waiting for a seeding slot
+            ratio=float(t["ratio"]) if float(t.get("ratio", -1)) >= 0 else None,
+            seed_seconds=int(t["seeding_time"]) if t.get("seeding_time") is not None else None,
+            uploaded_bytes=int(t["total_uploaded"]) if t.get("total_uploaded") is not None else None,
+            upload_speed=int(t.get("upload_payload_rate") or 0),
+            seeders=int(t["total_seeds"]) if int(t.get("total_seeds", -1)) >= 0 else None,
         )
 
     def _status(self, t: dict[str, Any], raw: str) -> DownloadStatus:

@@ -32,6 +32,7 @@ from dlwatch.core.models import (
 MAX_ETA = 8640000  # qBittorrent's "infinity" (100 days)
 HASHES_PER_REQUEST = 300  # 300 x 41 characters: a 12 KB query
 METADATA_STATES = ("metaDL", "forcedMetaDL")
+SEEDING_STATES = ("uploading", "stalledUP", "forcedUP", "queuedUP")  # not pausedUP/stoppedUP
 # While a title-only download is looked for, the newest torrents are read a page at a time until one
 # was added before it; more pages than this in a find window is a bulk import, not a grab.
 RECENT_PAGE = 10
@@ -290,6 +291,13 @@ class QbittorrentAdapter(ClientAdapter):
             fetching_metadata=raw in METADATA_STATES or t.get("has_metadata") is False,
             # the distributed copies among connected peers; -1 when qBittorrent does not know
             availability=float(t["availability"]) if float(t.get("availability", -1) or 0) >= 0 else None,
+            seeding=raw in SEEDING_STATES,
+            ratio=float(t["ratio"]) if t.get("ratio") is not None else None,
+            seed_seconds=int(t["seeding_time"]) if t.get("seeding_time") is not None else None,
+            uploaded_bytes=int(t["uploaded"]) if t.get("uploaded") is not None else None,
+            upload_speed=int(t.get("upspeed") or 0),
+            # the seeders the trackers count (num_complete; -1 while unknown)
+            seeders=int(t["num_complete"]) if int(t.get("num_complete", -1)) >= 0 else None,
         )
 
 

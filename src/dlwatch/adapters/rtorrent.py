@@ -78,6 +78,9 @@ FIELDS = (
     "d.is_multi_file",
     "d.custom1",
     "d.peers_connected",
+    "d.up.rate",
+    "d.ratio",  # per mille
+    "d.timestamp.finished",  # 0 until it finished here
 )
 
 
@@ -272,6 +275,7 @@ class RtorrentAdapter(ClientAdapter):
         if directory and not content:
             content = directory if multi else f"{directory}/{name}"
         message = str(d["d.message"] or "") or None
+        finished_at = int(d["d.timestamp.finished"] or 0)
         return DownloadItem(
             client_download_id=str(d["d.hash"]).lower(),
             title=name,
@@ -287,6 +291,10 @@ class RtorrentAdapter(ClientAdapter):
             content_path=content if finished else None,
             error=message,
             fetching_metadata=raw == "metadata",
+            seeding=finished and bool(int(d["d.state"] or 0)) and bool(int(d["d.is_active"] or 0)),
+            ratio=int(d["d.ratio"] or 0) / 1000 if finished else None,
+            seed_seconds=max(0, int(time.time()) - finished_at) if finished and finished_at else None,
+            upload_speed=int(d["d.up.rate"] or 0),
         )
 
 

@@ -68,6 +68,10 @@ FIELDS = (
     "is_stalled",
     "labels",
     "desired_available",  # bytes of the wanted, missing pieces the connected peers have
+    "upload_ratio",  # -1 while nothing is known, -2 for "infinite"
+    "seconds_seeding",
+    "uploaded_ever",
+    "rate_upload",
 )
 
 
@@ -304,6 +308,14 @@ class TransmissionAdapter(ClientAdapter):
             error=error or warning,
             fetching_metadata=not _has_metadata(t),
             availability=_availability(total, left, t.get("desired_available")) if not done else None,
+            seeding=done and code in (5, 6),  # queued to seed, or seeding (0: stopped)
+            ratio=float(t["upload_ratio"]) if float(t.get("upload_ratio", -1)) >= 0 else None,
+            seed_seconds=int(t["seconds_seeding"]) if t.get("seconds_seeding") is not None else None,
+            uploaded_bytes=int(t["uploaded_ever"]) if t.get("uploaded_ever") is not None else None,
+            upload_speed=int(t.get("rate_upload") or 0),
+            # Transmission counts the tracker's seeders only per tracker (trackerStats, a large answer
+            # per torrent): the connected peers are what it says cheaply.
+            seeders=None,
         )
 
     def _status(self, t: dict[str, Any], code: int) -> tuple[DownloadStatus, str | None]:

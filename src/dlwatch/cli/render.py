@@ -10,6 +10,7 @@ from dlwatch.core.models import DownloadStatus
 from dlwatch.core.records import client_label
 from dlwatch.core.safetext import shown
 from dlwatch.store.db import Attempt
+from dlwatch.tracking import seeding
 from dlwatch.tracking.poll import ClientFailure
 
 STATUS_STYLE = {
@@ -85,9 +86,14 @@ def attempts_table(
             status.append(f"\n{a.strike_rule}:{a.strikes}", style="yellow")  # e.g. stalled:3
         if a.import_state and a.import_state != "none":  # what the *arr made of it, in a word
             status.append(f"\n{a.import_state}", style=IMPORT_STYLE.get(a.import_state, "dim"))
+        if seed := seeding.label(a):  # a torrent as it seeds, in a word
+            status.append(f"\n{seed}", style=SEED_STYLE.get(a.seed_state or "", "dim"))
         title = Text(shown(a.title))
         if wide and a.import_detail and a.import_state in IMPORT_STYLE:  # its reason, where there is room
             title.append(f"\n{shown(a.arr)}: {shown(a.import_detail)}", style=IMPORT_STYLE[a.import_state])
+        if wide and (line := seeding.figures(a)):
+            detail = f" ({shown(a.seed_detail)})" if a.seed_detail else ""
+            title.append(f"\n{line}{detail}", style=SEED_STYLE.get(a.seed_state or "", "dim"))
         if a.raw_file_path and a.status is DownloadStatus.COMPLETED:
             title.append("\n" + shown(a.raw_file_path), style="dim")
         elif a.error:
@@ -96,11 +102,23 @@ def attempts_table(
         cells.append(progress_bar(a.progress) if wide else f"{a.progress * 100:.1f}%")
         if roomy:
             cells.append(human_bytes(a.size_bytes))
-        cells += [f"{human_bytes(a.download_speed)}/s" if a.download_speed else "-", human_duration(a.eta_seconds)]
+        cells += [_speed(a), human_duration(a.eta_seconds)]
         if roomy:
             cells.append(age(a.created_at))
         table.add_row(*cells)
     return table
+
+
+def _speed(a: Attempt) -> str:
+    if a.download_speed:
+        return f"{human_bytes(a.download_speed)}/s"
+    if a.upload_speed and a.seed_state in seeding.FOLLOWED:
+        return f"↑{human_bytes(a.upload_speed)}/s"  # seeding: what it sends
+    return "-"
+
+
+# How a torrent's seeding state looks: going, held for an import, met, and ended without the goal.
+SEED_STYLE = {"seeding": "cyan", "held": "yellow", "met": "green", "stopped": "dim", "gone": "dim"}
 
 
 def _caption(attempts: list[Attempt], failures, answered_ago: dict[str, float] | None):
@@ -160,9 +178,12 @@ def _why(record: dict) -> str:
 
 
 def attempt_line(a: Attempt, client_name: str) -> str:
-    """One attempt when piped: id, title, client, status, progress, ETA, then the path or the reason,
-    separated by tabs (escaped values, so nothing can shift a column)."""
+    """One attempt when piped: id, title, client, status, progress, ETA, the path or the reason, then
+    what follows completion (the *arr import, the seeding and why), separated by tabs (escaped
+    values, so nothing can shift a column)."""
     eta = human_duration(a.eta_seconds) if a.eta_seconds is not None else "-"
     detail = a.raw_file_path or a.error or "-"
+    after = [f"import {a.import_state}" if a.import_state else "", seeding.label(a) or "", a.seed_detail or ""]
     fields = [str(a.id), a.title, client_name, str(a.status), f"{a.progress * 100:.1f}%", eta, detail]
+    fields.append("; ".join(x for x in after if x) or "-")
     return "\t".join(shown(f) for f in fields)

@@ -77,6 +77,16 @@ class Attempt:
     imported_at: str | None = None
     arr: str | None = None
     import_warned: bool = False  # the [import] warn_after event was recorded (once)
+    # A completed torrent as it seeds (tracking/seeding.py): the client's figures, and where it stands
+    # against its [seeding] goal (`seed_state`, one of tracking.seeding.SEED_STATES), with why.
+    ratio: float | None = None
+    seed_seconds: int | None = None
+    uploaded_bytes: int | None = None
+    upload_speed: int | None = None
+    seeders: int | None = None
+    seed_state: str | None = None
+    seed_detail: str | None = None
+    goal_met_at: str | None = None
 
     def visible_fields(self) -> dict[str, Any]:
         """What a user can see of the attempt, and what polling keeps: a write that changes none of

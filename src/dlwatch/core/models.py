@@ -128,6 +128,15 @@ class DownloadItem:
     # torrent its peers have between them (below 1: no complete copy), where the client says.
     fetching_metadata: bool = False
     availability: float | None = None
+    # A finished torrent as it seeds, as the client reports it (None where the client does not say):
+    # whether the client seeds it now (not stopped or paused), its share ratio, seconds seeded,
+    # bytes uploaded, upload speed (bytes/s) and the seeders it knows of.
+    seeding: bool = False
+    ratio: float | None = None
+    seed_seconds: int | None = None
+    uploaded_bytes: int | None = None
+    upload_speed: int | None = None
+    seeders: int | None = None
 
     def answers_to(self, download_id: str) -> bool:
         wanted = download_id.lower()

@@ -62,6 +62,15 @@ def attempt_record(attempt: Attempt, client_name: str, client_type: str | None) 
         "import_detail": attempt.import_detail,
         "imported_at": attempt.imported_at,
         "arr": attempt.arr,
+        # a torrent as it seeds, and where it stands against its [seeding] goal
+        "ratio": attempt.ratio,
+        "seed_seconds": attempt.seed_seconds,
+        "uploaded_bytes": attempt.uploaded_bytes,
+        "upload_speed": attempt.upload_speed,
+        "seeders": attempt.seeders,
+        "seed_state": attempt.seed_state,
+        "seed_detail": attempt.seed_detail,
+        "goal_met_at": attempt.goal_met_at,
         "free_bytes": None,  # filled where the store is at hand (attempt_records)
     }
 

@@ -1,14 +1,15 @@
 """The poll cycle as every command runs it: ask the clients and record what changed
 (tracking/poll.py), then the after-answer steps, in this order: act on the downloads the rules found
-dead, let the disk guard measure and pause or resume, then follow the *arr imports of completed
-downloads. Composed here, above both, so the poll itself never reaches up into the policies."""
+dead, let the disk guard measure and pause or resume, follow the *arr imports of completed
+downloads, then remove the seeded torrents the [seeding] goal and those imports allow. Composed
+here, above both, so the poll itself never reaches up into the policies."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from dlwatch.core.models import ClientConfig, DownloadItem
-from dlwatch.policies import imports
+from dlwatch.policies import imports, seeding
 from dlwatch.policies.dead_downloads import carry_out
 from dlwatch.policies.diskguard import guard
 from dlwatch.settings.config import Settings
@@ -34,7 +35,7 @@ def disk_guard(store: Store, settings: Settings, result: PollResult, heard: Hear
                 result.failures.append(ClientFailure(client.name, action.detail))
 
 
-AFTER_ANSWERS: tuple[AfterAnswer, ...] = (dead_downloads, disk_guard, imports.follow)
+AFTER_ANSWERS: tuple[AfterAnswer, ...] = (dead_downloads, disk_guard, imports.follow, seeding.clean_up)
 
 
 # One whole cycle: tracking.poll.poll's arguments, with every after-answer step.

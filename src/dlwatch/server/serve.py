@@ -38,6 +38,7 @@ from dlwatch.store.db import Store
 from dlwatch.store.listing import attempt_records
 from dlwatch.tracking import push, reports
 from dlwatch.tracking.poll import Sessions
+from dlwatch.tracking.seeding import FOLLOWED
 
 JSON = "application/json"
 
@@ -160,9 +161,20 @@ class Views:
                 "SELECT import_state, count(*) AS n FROM attempts WHERE import_state IS NOT NULL GROUP BY import_state"
             )
         }
+        seeding = {
+            r["seed_state"]: r["n"]
+            for r in store.query(
+                "SELECT seed_state, count(*) AS n FROM attempts WHERE seed_state IS NOT NULL GROUP BY seed_state"
+            )
+        }
+        upload = store.query(
+            "SELECT coalesce(sum(upload_speed), 0) AS speed FROM attempts WHERE seed_state IN ('seeding', 'held')"
+        )[0]["speed"]
         return {
             "counts": counts,
             "imports": imports,
+            "seeding": seeding,
+            "upload_speed": upload,
             "active": len(active),
             "download_speed": sum(a.download_speed or 0 for a in active),
             "done_today": done_today,
@@ -213,6 +225,18 @@ class Views:
                     "SELECT client_id, status, count(*) AS n, sum(coalesce(download_speed, 0)) AS speed "
                     "FROM attempts GROUP BY client_id, status"
                 )
+                seeding = GaugeMetricFamily(
+                    "dlwatch_seeding", "Completed torrents by seeding state", labels=["client", "type", "state"]
+                )
+                upload = GaugeMetricFamily(
+                    "dlwatch_client_upload_speed_bytes",
+                    "Upload speed of the client's torrents followed as they seed",
+                    labels=["client", "type"],
+                )
+                seeds = store.query(
+                    "SELECT client_id, seed_state, count(*) AS n, sum(coalesce(upload_speed, 0)) AS speed "
+                    "FROM attempts WHERE seed_state IS NOT NULL GROUP BY client_id, seed_state"
+                )
                 now = time.monotonic()
                 for c in clients:
                     with views.state.lock:
@@ -226,6 +250,10 @@ class Views:
                     speed.add_metric(labels, float(sum(r["speed"] for r in mine if r["status"] in _MOVING)))
                     for r in mine:
                         items.add_metric([*labels, r["status"]], float(r["n"]))
+                    seeded = [r for r in seeds if r["client_id"] == c.id]
+                    upload.add_metric(labels, float(sum(r["speed"] for r in seeded if r["seed_state"] in FOLLOWED)))
+                    for r in seeded:
+                        seeding.add_metric([*labels, r["seed_state"]], float(r["n"]))
                 failures = CounterMetricFamily(
                     "dlwatch_poll_failures", "Client answers that failed since serve started"
                 )
@@ -244,7 +272,7 @@ class Views:
                     "WHERE import_state IS NOT NULL GROUP BY arr, import_state"
                 ):
                     imports.add_metric([r["arr"], r["import_state"]], float(r["n"]))
-                yield from (up, age, speed, items, failures, hooks, imports)
+                yield from (up, age, speed, items, failures, hooks, imports, seeding, upload)
 
         registry_ = CollectorRegistry(auto_describe=False)
         registry_.register(Collector())

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dlwatch.core.errors import ConfigError
 from dlwatch.core.models import DownloadStatus
+from dlwatch.settings.seeding import SeedGoal, Seeding
+from dlwatch.settings.seeding import parse as parse_seeding
 
 HOME_ENV = "DLWATCH_HOME"
 CONFIG_FILE = "config.toml"
@@ -145,6 +147,8 @@ class Settings:
     # [import] warn_after: a completed download a Sonarr/Radarr knows but has not imported this many
     # seconds after completion is told of once (0: never).
     import_warn_after: float = 3600.0
+    # [seeding]: how long a finished torrent should seed, and what then (settings/seeding.py).
+    seeding: Seeding = field(default_factory=Seeding)
     # What config.toml holds that dlwatch does not know (a typo'd key is otherwise silently ignored):
     # one line each, for the command line to show.
     warnings: tuple[str, ...] = ()
@@ -206,6 +210,7 @@ def default_document() -> dict:
         "dead": {key: getattr(DEFAULTS.dead, key) for key in DeadRules.__dataclass_fields__},
         "guard": {"min_free": DEFAULTS.guard_min_free},
         "import": {"warn_after": DEFAULTS.import_warn_after},
+        "seeding": {"ratio": SeedGoal().ratio, "seed_time": SeedGoal().seed_time, "action": SeedGoal().action},
         "path_mappings": [],
     }
 
@@ -283,6 +288,7 @@ def parse_settings(doc: dict, path: Path | str = CONFIG_FILE) -> Settings:
         ),
         guard_min_free=_size(doc.get("guard", {}).get("min_free", 0), path),
         import_warn_after=seconds("import", "warn_after", DEFAULTS.import_warn_after),
+        seeding=parse_seeding(doc.get("seeding", {}), path),
         warnings=_unknown_keys(doc, path),
         hooks=Hooks(
             on_complete=hooks_doc.get("on_complete", ""),
@@ -384,8 +390,11 @@ def _size(value: object, path: Path | str) -> int:
 NOTIFY_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # "any" is every change; `sending` is never an event's status.
 # Also the import events (policies/imports.py): "imported", and "not_imported" (blocked, failed or
-# ignored by the *arr, or still not imported [import] warn_after after completion).
-NOTIFY_STATUSES = frozenset({"any", "imported", "not_imported"} | {str(s) for s in DownloadStatus} - {"sending"})
+# ignored by the *arr, or still not imported [import] warn_after after completion); and "seeded",
+# a torrent's [seeding] goal met (tracking/seeding.py).
+NOTIFY_STATUSES = frozenset(
+    {"any", "imported", "not_imported", "seeded"} | {str(s) for s in DownloadStatus} - {"sending"}
+)
 
 
 def _notify_targets(section: object, path: Path | str) -> tuple[NotifyTarget, ...]:

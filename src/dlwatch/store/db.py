@@ -245,11 +245,13 @@ class Store(ReleaseTables):
         active_only: bool = False,
         client_id: str | None = None,
         missing_since: str | None = None,
+        seeding: bool = False,
     ) -> list[Attempt]:
-        """Attempts by id; `active_only` keeps those not final, and with `missing_since` also the
-        `missing` ones that went missing after that time (they are still looked for)."""
+        """Attempts by id; `active_only` keeps those not final (or held for an import before their
+        removal); with `seeding` also the torrents followed as they seed, and with `missing_since`
+        also the `missing` ones that went missing after that time (they are still looked for)."""
         where, params = attempt_filter(
-            ids=ids, active_only=active_only, client_id=client_id, missing_since=missing_since
+            ids=ids, active_only=active_only, client_id=client_id, missing_since=missing_since, seeding=seeding
         )
         return [Attempt.from_row(r) for r in self.query(f"SELECT * FROM attempts{where} ORDER BY id", params)]
 
@@ -261,6 +263,14 @@ class Store(ReleaseTables):
             "SELECT * FROM attempts WHERE status = ? AND completed_at >= ? "
             f"AND (import_state IS NULL OR import_state NOT IN ({', '.join('?' * len(done))})) ORDER BY id",
             [str(DownloadStatus.COMPLETED), completed_since, *done],
+        )
+        return [Attempt.from_row(r) for r in rows]
+
+    def attempts_in_seed_state(self, state: str) -> list[Attempt]:
+        """Completed torrents whose seeding stands at `state` (tracking/seeding.py), by the index."""
+        rows = self.query(
+            "SELECT * FROM attempts WHERE seed_state = ? AND status = ? ORDER BY id",
+            [state, str(DownloadStatus.COMPLETED)],
         )
         return [Attempt.from_row(r) for r in rows]
 
@@ -369,6 +379,7 @@ def attempt_filter(
     active_only: bool = False,
     client_id: str | None = None,
     missing_since: str | None = None,
+    seeding: bool = False,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (and its parameters) of list_attempts, for queries that read the same
     attempts another way (records.attempt_records_json)."""
@@ -379,7 +390,10 @@ def attempt_filter(
         clauses.append(f"id in ({', '.join('?' * len(id_list))})" if id_list else "0")
         params += id_list
     if active_only:
-        active = f"status not in ({', '.join('?' * len(_FINALS))})"
+        # Not final, or seeded and held for the *arr import before its removal (tracking/seeding.py);
+        # with `seeding`, also every torrent still followed as it seeds (what the poll asks about).
+        followed = "('seeding', 'held')" if seeding else "('held')"
+        active = f"(status not in ({', '.join('?' * len(_FINALS))}) or seed_state in {followed})"
         params += _FINALS
         if missing_since is not None:
             active = f"({active} or (status = ? and updated_at >= ?))"

@@ -37,7 +37,8 @@ def runs_for(
     hooks: Hooks, status: DownloadStatus, what: str = "status", import_state: str | None = None
 ) -> list[tuple[str, str]]:
     """The outbox rows (hook, command) an event queues: a status change by its status; an import
-    event (`what`) runs on_change, and tells the targets that hear of `imported` or `not_imported`.
+    event (`what`) runs on_change, and tells the targets that hear of `imported` or `not_imported`;
+    a seeding goal met, those that hear of `seeded`.
     For a notification target the command is the target's name, never its URL (that stays in the
     keyring)."""
     chosen = []
@@ -47,6 +48,8 @@ def runs_for(
         if status in (DownloadStatus.FAILED, DownloadStatus.MISSING) and hooks.on_failed:
             chosen.append(("on_failed", hooks.on_failed))
         heard = str(status)
+    elif what == "seeding_goal":
+        heard = "seeded"
     elif what == "import_late" or import_state in IMPORT_PROBLEMS:
         heard = "not_imported"
     else:

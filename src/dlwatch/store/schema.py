@@ -239,6 +239,24 @@ def m005_after_completion(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE events ADD COLUMN what TEXT NOT NULL DEFAULT 'status'")
 
 
+@migrations()
+def m006_seeding(db: sqlite_utils.Database) -> None:
+    # A completed torrent as it seeds: the client's figures and the [seeding] goal's progress. The
+    # index finds the few still followed among thousands of completed attempts on every poll.
+    for column, kind in (
+        ("ratio", "REAL"),
+        ("seed_seconds", "INTEGER"),
+        ("uploaded_bytes", "INTEGER"),
+        ("upload_speed", "INTEGER"),
+        ("seeders", "INTEGER"),
+        ("seed_state", "TEXT"),
+        ("seed_detail", "TEXT"),
+        ("goal_met_at", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE attempts ADD COLUMN {column} {kind}")
+    db.execute("CREATE INDEX idx_attempts_seed_state ON attempts (seed_state) WHERE seed_state IS NOT NULL")
+
+
 def apply(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; a no-op read when it already is."""
     applied = {m.name for m in migrations.applied(db)}

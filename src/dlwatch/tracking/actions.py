@@ -16,6 +16,7 @@ from dlwatch.store import eventlog
 from dlwatch.store.db import Attempt, Store
 from dlwatch.tracking import localfiles
 from dlwatch.tracking.clients import blame, open_adapter
+from dlwatch.tracking.seeding import FOLLOWED
 
 Action = Literal["pause", "resume", "remove"]
 
@@ -100,6 +101,8 @@ def _act_on_one(
     after.guard_paused = by_guard and action == "pause"
     if action == "remove":
         after.error = message
+        if after.seed_state in FOLLOWED:
+            after.seed_state, after.upload_speed = "removed", 0  # it seeds no more
     change = eventlog.Change(attempt, after, client.name, client.type, message)
     eventlog.record(store, [change], settings.hooks)
     return ActionResult(attempt_id, action, True, message, store.get_attempt(attempt_id), client.name)

@@ -13,6 +13,7 @@ from dlwatch.core.models import ClientConfig, DownloadItem, DownloadStatus
 from dlwatch.settings.config import Settings
 from dlwatch.store.eventlog import Change
 from dlwatch.tracking.deadness import judge
+from dlwatch.tracking.seeding import GOAL_EVENT, gone, seed
 
 
 def match(attempts: Iterable[Attempt], items: list[DownloadItem]) -> dict[int, DownloadItem]:
@@ -94,11 +95,13 @@ def changes_for(
         after = copy.copy(before)
         item = answer.get(before.id)
         mine = before.client_id == client.id
-        verdict = None
+        verdict, event, message = None, None, None
         if item is not None:
             after.client_id = client.id
             apply_item(after, item, client.name, settings)
             verdict = judge(before, after, item, settings.dead_rules(client.name))
+            if message := seed(before, after, item, settings.seeding.goal(client.name, after.category)):
+                event = GOAL_EVENT
         elif mine and before.status is DownloadStatus.SENDING:
             if seconds_since(before.created_at) < settings.sending_grace:
                 continue  # a send may still be under way
@@ -109,10 +112,13 @@ def changes_for(
                 continue  # absent again too soon to count: one odd answer is no evidence
             after.absent_count, after.absent_at = before.absent_count + 1, now_iso(precise=True)
             if after.absent_count >= settings.missing_after:
-                mark_missing(after)
+                if before.status is DownloadStatus.COMPLETED:
+                    gone(after)  # a torrent followed as it seeds stays completed: only its seeding ended
+                else:
+                    mark_missing(after)
         else:
             continue  # not listed yet: the client may still be fetching it
-        changes.append(Change(before, after, client.name, client.type, after.error, verdict))
+        changes.append(Change(before, after, client.name, client.type, message or after.error, verdict, event))
     return changes
 
 

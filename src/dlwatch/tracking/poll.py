@@ -155,7 +155,7 @@ def poll(
             return poll(store, settings, attempt_ids, own, skip=skip, after=after)
     ids = list(attempt_ids) if attempt_ids is not None else None
     looked_for_since = iso_ago(settings.missing_window)
-    attempts = store.list_attempts(ids=ids, active_only=True, missing_since=looked_for_since)
+    attempts = store.list_attempts(ids=ids, active_only=True, missing_since=looked_for_since, seeding=True)
     by_client: dict[str, list[Attempt]] = defaultdict(list)
     unassigned = []
     for attempt in attempts:

@@ -43,6 +43,14 @@ STATUS_SCHEMA = {
     "import_detail",
     "imported_at",
     "arr",
+    "ratio",
+    "seed_seconds",
+    "uploaded_bytes",
+    "upload_speed",
+    "seeders",
+    "seed_state",
+    "seed_detail",
+    "goal_met_at",
 }
 
 

@@ -25,7 +25,7 @@ def record(cli, attempt_id: int) -> dict:
 
 def test_blocked_then_imported_each_an_event_and_nothing_asked_once_it_ended(cli, tr_client, httpx_mock):
     cli("arr", "add", "sonarr", "--app", "sonarr", "--url", SONARR, "--api-key-stdin", "--no-test", input="k\n")
-    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")])
+    fake_transmission(httpx_mock, [fixture_body("transmission/list_completed.json")] * 3)  # it seeds on
     sent = json.loads(cli("send", MAGNET, "--json").stdout)
     fake_sonarr(httpx_mock, "queue_import_blocked")
     polled = cli("poll", "--once")

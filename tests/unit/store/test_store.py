@@ -84,7 +84,9 @@ CREATE TABLE "attempts" (
    "payload_sha256" TEXT,
    "retry_of" INTEGER
 , strike_rule TEXT, strikes INTEGER NOT NULL DEFAULT 0, strike_since TEXT, guard_paused INTEGER NOT NULL DEFAULT 0, \
-import_state TEXT, import_detail TEXT, imported_at TEXT, arr TEXT, import_warned INTEGER NOT NULL DEFAULT 0);
+import_state TEXT, import_detail TEXT, imported_at TEXT, arr TEXT, import_warned INTEGER NOT NULL DEFAULT 0, \
+ratio REAL, seed_seconds INTEGER, uploaded_bytes INTEGER, upload_speed INTEGER, seeders INTEGER, \
+seed_state TEXT, seed_detail TEXT, goal_met_at TEXT);
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE "events" (
    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -151,7 +153,8 @@ CREATE TABLE "grabs" (
    "attempt_id" INTEGER PRIMARY KEY REFERENCES "attempts"("id") ON DELETE CASCADE,
    "release" TEXT NOT NULL,
    "search" TEXT NOT NULL
-);"""
+);
+CREATE INDEX idx_attempts_seed_state ON attempts (seed_state) WHERE seed_state IS NOT NULL;"""
 
 
 def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
@@ -163,6 +166,7 @@ def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
         "m003_exactly_once",
         "m004_dead_downloads",
         "m005_after_completion",
+        "m006_seeding",
     ]
     assert store.db.journal_mode == "wal"
     store.close()
@@ -174,7 +178,7 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 5
+    assert len(migrations.applied(again.db)) == 6
 
 
 def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):

@@ -93,7 +93,10 @@ def test_qbittorrent_send_downloading_completed_with_mapped_path_and_one_hook(ht
         ("on_complete", "done", e.id)
     ]
 
-    assert poll(store, settings).events == []  # final: not polled again
+    info(httpx_mock, "qbittorrent/list_completed.json")
+    assert poll(store, settings).events == []  # asked again while it seeds: nothing new to tell
+    seeding = store.get_attempt(attempt.id)
+    assert (seeding.seed_state, seeding.seed_seconds, seeding.seeders, seeding.ratio) == ("seeding", 2, 2, 0.0)
     assert deliver.deliver_due(store, settings) == []  # the hook ran once
     lines = hook_log.read_text().strip().splitlines()
     assert (json.loads(lines[0])["id"], json.loads(lines[0])["event_id"]) == (attempt.id, e.id)

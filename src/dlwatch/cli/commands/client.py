@@ -14,7 +14,7 @@ from dlwatch.cli.context import app_context, command_group, echo, print_rows, re
 from dlwatch.cli.jsonout import print_json
 from dlwatch.core.errors import Refused, UsageError
 from dlwatch.core.humane import human_bytes
-from dlwatch.core.models import ClientConfig, ClientVersion, Secret, ShareLimits
+from dlwatch.core.models import ClientConfig, ClientVersion, Protocol, Secret, ShareLimits
 from dlwatch.settings import secrets as keyring_secrets
 
 app = command_group(help="Add, inspect, change, remove and test download clients.")
@@ -201,7 +201,12 @@ def show_cmd(
     for d in data["download_dirs"]:
         free = "not visible from here" if d["free_bytes"] is None else f"{human_bytes(d['free_bytes'])} free"
         echo(f"{'folder:':<12} {d['path']}: {free} (at {d['at']})")
-    known = core.known_share_limits(app_context(ctx).store, client)
+    context = app_context(ctx)
+    # dlwatch's seeding goal, then the client's own share limits beside it
+    if registry.adapter_class(client.type).protocol is Protocol.TORRENT:
+        goal = context.settings.seeding.goal(client.name, None)
+        echo(f"{'seed goal:':<12} {goal.describe()} ([seeding] in config.toml; a category's table may change it)")
+    known = core.known_share_limits(context.store, client)
     if known is None:
         echo(f"{'seeding:':<12} its share limits are not known yet (`dlwatch client test {client.name}` reads them)")
     else:
