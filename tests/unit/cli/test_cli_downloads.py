@@ -324,6 +324,11 @@ def test_the_table_at_80_and_160_columns_keeps_titles_states_and_reasons(width):
             "",
             progress=1.0,
             raw_file_path="/mnt/media/complete/Done.Release",
+            seed_state="held",
+            ratio=1.02,
+            seed_seconds=5400,
+            upload_speed=300 * 1024,
+            seed_detail="goal met: ratio 1.02 ≥ 1; kept until imported",
         ),
     ]
     console = Console(width=width, record=True, force_terminal=False)
@@ -336,7 +341,13 @@ def test_the_table_at_80_and_160_columns_keeps_titles_states_and_reasons(width):
         assert needed in first, needed
     text = "".join(line.strip() for line in lines)
     assert "healthcheckfailed" in text.replace(" ", "").replace("│", "")  # the reason, on its own lines
-    assert "/mnt/media/complete/Done.Release" in text.replace(" ", "").replace("│", "")
+    # (the status column's `held` sits beside the folded path on a narrow table)
+    assert "/mnt/media/complete/Done.Release" in text.replace(" ", "").replace("│", "").replace("held", "")
+    third = next(i for i, line in enumerate(lines) if re.match(r"^[│ ]*3 .*Done", line))
+    assert "↑300.0 KiB/s" in lines[third]  # seeding: the upload speed where the download speed was
+    assert "held" in lines[third + 1]  # the seeding state, in a word under the status
+    figures = "ratio 1.02 · seeded 1h30m (goal met: ratio 1.02"
+    assert any(figures in line for line in lines) is (width >= 120)  # the figures and why, where they fit
 
 
 def test_retry_sends_the_same_download_again_as_a_linked_attempt(cli, tr_client, httpx_mock):
