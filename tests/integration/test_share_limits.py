@@ -1,7 +1,8 @@
 """The failure that hurts most: a client's own share limits removing a download before Sonarr or
 Radarr imported it. On the real qBittorrent and Deluge, set to remove at a ratio, `client test`
 says so in one warning line naming the setting, and `client show` repeats it without asking the
-client again. (The daemons are shared with other tests: their settings are put back at once.)"""
+client again. Transmission, which only stops at its ratio, is shown beside dlwatch's own goal and not
+warned of. (The daemons are shared with other tests: their settings are put back at once.)"""
 
 from __future__ import annotations
 
@@ -63,3 +64,19 @@ def test_deluge_removing_at_its_ratio_is_warned_of(deluge, tmp_path):
     )
     cli.ok("client", "test", "deluge")  # as it was: no limit, no warning
     assert "no share limits of its own" in cli.ok("client", "show", "deluge")
+
+
+def test_transmission_stopping_at_its_ratio_is_shown_beside_the_goal_and_not_warned_of(transmission, tmp_path):
+    cli = Dlwatch(tmp_path)
+    cli.home.mkdir(parents=True, exist_ok=True)
+    (cli.home / "config.toml").write_text('[seeding]\nratio = 1.5\naction = "remove"\n')
+    cli.add_client("tr", transmission)
+    by_hand.transmission(transmission, "session-set", {"seedRatioLimited": True, "seedRatioLimit": 3})
+    try:
+        tested = cli("client", "test", "tr")
+    finally:
+        by_hand.transmission(transmission, "session-set", {"seedRatioLimited": False})
+    assert (tested.returncode, tested.stderr) == (0, "")  # it only stops: nothing to warn of
+    shown = cli.ok("client", "show", "tr")
+    assert "seed goal:   ratio 1.5, then remove" in shown
+    assert "seeding:     at ratio 3 it stops seeding (Preferences > Seeding > Stop at ratio)" in shown

@@ -27,6 +27,7 @@ from dlwatch.core.models import (
     Protocol,
     PushReport,
     PushSetting,
+    ShareLimits,
 )
 
 SESSION_HEADER = "X-Transmission-Session-Id"
@@ -215,6 +216,18 @@ class TransmissionAdapter(ClientAdapter):
 
     def remove(self, download_id: str, *, delete_data: bool) -> None:
         self._call("torrent_remove", {"ids": [download_id.lower()], "delete_local_data": delete_data})
+
+    def share_limits(self) -> ShareLimits | None:
+        # Transmission only stops at its ratio (it never removes); its idle limit is idle time, not
+        # time seeded, so it is no share limit here.
+        session = self._call("session_get", {"fields": ["seed_ratio_limited", "seed_ratio_limit"]})
+        if not session.get("seed_ratio_limited"):
+            return None
+        try:
+            ratio = float(session["seed_ratio_limit"])
+        except SHAPE_ERRORS as exc:
+            raise shape_error("Transmission", "session-get", exc) from exc
+        return ShareLimits(ratio, None, "stop", "Preferences > Seeding > Stop at ratio")
 
     # -- push: the torrent-done script --------------------------------------------------------
 
