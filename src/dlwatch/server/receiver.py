@@ -11,7 +11,9 @@ seconds. Only `dlwatch listen` and `dlwatch serve` import this module.
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
@@ -25,8 +27,25 @@ from dlwatch.tracking.reports import PREFIXES, TOKEN_HEADER, TOKEN_KIND
 
 MAX_BODY = 64 * 1024
 REQUEST_TIMEOUT = 10.0
-# (handler, store) -> (HTTP status, content type, body): what a server answers one request with.
-Route = Callable[[BaseHTTPRequestHandler, Store], tuple[int, str, bytes]]
+# More connections at once than this are closed at once: each holds a thread (an open event stream
+# holds one for as long as it is open), and a flood of idle ones must not exhaust the machine.
+MAX_CONNECTIONS = 256
+
+
+@dataclass
+class Reply:
+    """An answer with more than a status, a type and a body: its own headers, or a stream that
+    writes to the connection until it ends (Server-Sent Events)."""
+
+    code: int
+    kind: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: Callable[[BaseHTTPRequestHandler], None] | None = None
+
+
+# (handler, store) -> (HTTP status, content type, body) or a Reply: what a server answers one request with.
+Route = Callable[[BaseHTTPRequestHandler, Store], tuple[int, str, bytes] | Reply]
 
 
 class ReportInbox:
@@ -70,6 +89,20 @@ class ReportInbox:
         return 200, outcome.line
 
 
+# Sent with every answer: nothing here is to be sniffed as another type, framed, or given a referrer.
+SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+def read_body(request: BaseHTTPRequestHandler, limit: int) -> bytes | Reply:
+    """The request's body, or the refusal to send instead: no length (411), or past `limit` (413)."""
+    length = request.headers.get("Content-Length")
+    if length is None or not length.isdigit():
+        return Reply(411, "text/plain; charset=utf-8", b"a Content-Length is required\n")
+    if int(length) > limit:
+        return Reply(413, "text/plain; charset=utf-8", f"at most {limit // 1024} KiB\n".encode())
+    return request.rfile.read(int(length))
+
+
 class SmallServer:
     """A threaded HTTP server that answers GET and POST through `route`, each request with its own
     SQLite connection and REQUEST_TIMEOUT seconds; an error in a route is one line, not a crash."""
@@ -86,24 +119,46 @@ class SmallServer:
             def _answer(self) -> None:
                 store = Store(db_path)
                 try:
-                    code, kind, body = route(self, store)
+                    answer = route(self, store)
+                    reply = answer if isinstance(answer, Reply) else Reply(*answer)
                 except Exception as exc:  # one line back, and the server goes on
-                    code, kind = 500, "text/plain; charset=utf-8"
                     body = f"dlwatch failed on this request: {type(exc).__name__}\n".encode()
+                    reply = Reply(500, "text/plain; charset=utf-8", body)
                     reports.log(home, f"server: {type(exc).__name__}: {exc}")
                 finally:
-                    store.close()
-                self.send_response(code)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
+                    store.close()  # a stream reads through the server's one reader, not this store
+                self.send_response(reply.code)
+                self.send_header("Content-Type", reply.kind)
+                for name, value in {**SAFE_HEADERS, **reply.headers}.items():
+                    self.send_header(name, value)
+                if reply.stream is None:
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if reply.stream is not None:
+                    reply.stream(self)
+                else:
+                    self.wfile.write(reply.body)
 
             do_GET = _answer
             do_POST = _answer
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+            def process_request(self, request, client_address) -> None:
+                if not self.slots.acquire(blocking=False):
+                    self.shutdown_request(request)  # full: closed at once, the others go on
+                    return
+                super().process_request(request, client_address)
+
+            def process_request_thread(self, request, client_address) -> None:
+                try:
+                    super().process_request_thread(request, client_address)
+                finally:
+                    self.slots.release()
+
+        self.server = Server((host, port), Handler)
 
     @property
     def address(self) -> tuple[str, int]:

@@ -79,6 +79,11 @@ def load_source(
     return _from_content(content, path.name, "", protocol, origin=source)
 
 
+def from_upload(content: bytes, filename: str, content_type: str = "") -> Payload:
+    """A .torrent or .nzb handed over as bytes (the page's upload), checked as a file would be."""
+    return _from_content(content, filename, content_type, None, origin=filename)
+
+
 def _from_content(
     content: bytes, filename: str, content_type: str, protocol: Protocol | None, *, origin: str
 ) -> Payload:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from dlwatch.core.models import DownloadStatus
-from dlwatch.server.serve import PollState, Views
+from dlwatch.server.views import PollState, Views
 from dlwatch.settings.config import Hooks
 from dlwatch.store import eventlog
 from dlwatch.store.db import Store

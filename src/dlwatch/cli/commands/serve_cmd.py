@@ -9,6 +9,7 @@ from dlwatch.core.errors import UsageError
 from dlwatch.core.models import Secret
 
 READ_TOKEN = ("serve", "read_token")  # its keyring entry (owner, kind); DLWATCH_SERVE_READ_TOKEN overrides
+WRITE_TOKEN = ("serve", "write_token")  # the page's writes; DLWATCH_SERVE_WRITE_TOKEN overrides
 
 
 def serve(
@@ -20,14 +21,22 @@ def serve(
     read_token_stdin: bool = typer.Option(
         False, "--read-token-stdin", help="Store the read token (one line on stdin) in the keyring, then serve."
     ),
+    write_token_stdin: bool = typer.Option(
+        False,
+        "--write-token-stdin",
+        help="Store the write token (a line on stdin, after the read token's) in the keyring, then serve.",
+    ),
 ) -> None:
-    """Serve /api/v1/downloads, /api/v1/summary and /metrics, take POST /report/<client>, and poll.
+    """Serve the page at /, /api/v1/downloads, /api/v1/summary, /api/v1/events and /metrics, take
+    POST /report/<client>, and poll.
 
     The one long-running dlwatch process, e.g. in a container: it polls at [poll] interval (push
     clients at interval_with_push) and runs due hooks. Off loopback, reads need the read token as
-    `Authorization: Bearer <token>`; reports always need their client's push token."""
+    `Authorization: Bearer <token>`; the page's writes (pause, resume, remove, retry, send) always
+    need the write token, and are off until one is set; reports need their client's push token."""
     # here, not at the top: start-up time (only this path needs it)
     from dlwatch.server.serve import Poller, PollState, is_loopback, make_server
+    from dlwatch.server.stream import EventHub
     from dlwatch.settings import secrets as keyring_secrets
 
     host, _, port_text = bind.rpartition(":")
@@ -39,6 +48,10 @@ def serve(
     owner, kind = READ_TOKEN
     if read_token_stdin:
         keyring_secrets.set_secret(owner, owner, kind, Secret(read_secret_from_stdin("read token")))
+    writer, write_kind = WRITE_TOKEN
+    if write_token_stdin:
+        keyring_secrets.set_secret(writer, writer, write_kind, Secret(read_secret_from_stdin("write token")))
+    write_token = keyring_secrets.get_secret(writer, writer, write_kind)
     token = None
     if not is_loopback(host) and not allow_anonymous_read:
         token = keyring_secrets.get_secret(owner, owner, kind)
@@ -47,19 +60,30 @@ def serve(
                 f"serving on {host} needs a read token: pass --read-token-stdin (it goes to the keyring), "
                 "or --allow-anonymous-read"
             )
-    state = PollState()
+    state, hub = PollState(), EventHub(store.path)
     try:
         server = make_server(
-            context.home, store.path, context.settings, host, int(port_text), read_token=token, state=state
+            context.home,
+            store.path,
+            context.settings,
+            host,
+            int(port_text),
+            read_token=token,
+            state=state,
+            write_token=write_token,
+            hub=hub,
         )
     except OSError as exc:
         raise UsageError(f"cannot serve on {bind}: {exc.strerror or exc}") from None
     poller = Poller(store.path, context.settings, state)
     poller.start()
+    hub.start()
     address, port = server.address
-    echo(f"serving on http://{address}:{port}: /api/v1/downloads /api/v1/summary /metrics; Ctrl-C to stop")
+    writes = "on" if write_token else "off (--write-token-stdin)"
+    echo(f"serving on http://{address}:{port}/ (the page; writes {writes}), /api/v1/… and /metrics; Ctrl-C to stop")
     try:
         server.serve_forever()
     finally:
         poller.stopped.set()
+        hub.stopped.set()
         server.close()
