@@ -37,9 +37,12 @@ class Subscriber:
         self.frames: deque[bytes] = deque()
         self.ready = threading.Condition()
         self.closed = False
+        self.after = 0  # events up to this id it has already (from its replay, or from before it came)
 
-    def push(self, frame: bytes) -> None:
+    def push(self, frame: bytes, event_id: int | None = None) -> None:
         with self.ready:
+            if event_id is not None and event_id <= self.after:
+                return
             if len(self.frames) >= BACKLOG:
                 self.closed = True  # too slow: it will reconnect with Last-Event-ID
             else:
@@ -109,7 +112,7 @@ class EventHub(threading.Thread):
         events = eventlog.after(store, self.cursor)
         self.reads += 1
         for event in events:
-            self._broadcast(event_frame(event))
+            self._broadcast(event_frame(event), event.id)
             self.cursor = event.id
 
     def _send_progress(self, store: Store) -> None:
@@ -124,11 +127,11 @@ class EventHub(threading.Thread):
         if moved:
             self._broadcast(frame("progress", versioned(moved)))
 
-    def _broadcast(self, data: bytes) -> None:
+    def _broadcast(self, data: bytes, event_id: int | None = None) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
-            subscriber.push(data)
+            subscriber.push(data, event_id)
 
 
 def frame(kind: str, data: object, event_id: int | None = None) -> bytes:
@@ -145,15 +148,20 @@ def streamer(hub: EventHub, store: Store, last_event_id: str | None) -> Callable
     """What writes one stream: what was missed since `last_event_id`, then the hub's frames."""
     subscriber = hub.subscribe()  # before the replay is read: nothing falls between the two
     backlog: list[bytes] = [b"retry: 2000\n\n"]
-    if last_event_id and last_event_id.isdigit():
-        missed = eventlog.after(store, int(last_event_id))
-        if len(missed) > REPLAY_MAX:
-            backlog.append(frame("reload", {"reason": f"{len(missed)} events missed"}))
+    with subscriber.ready:  # what the hub hands it from now on starts after what it has
+        if last_event_id and last_event_id.isdigit():
+            missed = eventlog.after(store, int(last_event_id))
+            if len(missed) > REPLAY_MAX:
+                backlog.append(frame("reload", {"reason": f"{len(missed)} events missed"}))
+            else:
+                backlog += [event_frame(e) for e in missed]
+            # Events recorded after this read come from the hub (subscribed before it).
+            subscriber.after = missed[-1].id if missed else int(last_event_id)
         else:
-            backlog += [event_frame(e) for e in missed]
-            seen = {e.id for e in missed}
-            subscriber.frames = deque(f for f in subscriber.frames if _frame_id(f) not in seen)
-    backlog.append(frame("hello", {"cursor": hub.cursor}))
+            subscriber.after = eventlog.last_id(store)  # a new page loaded everything up to now
+        kept = (f for f in subscriber.frames if (_frame_id(f) or subscriber.after + 1) > subscriber.after)
+        subscriber.frames = deque(kept)
+    backlog.append(frame("hello", {"cursor": subscriber.after}))
 
     def write(request: BaseHTTPRequestHandler) -> None:
         try:
