@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the integration tests and the demo run as real daemons (and curl).
+# Install the Debian packages the integration tests and the demo run as real daemons (and curl, and
+# the Chromium the page is tested in).
 # Does nothing when they are all there already; needs root or sudo otherwise.
 #
 # Starts nothing and leaves nothing enabled: Debian's packages of transmission-daemon, deluged and
@@ -9,7 +10,8 @@
 # every service the new packages ship is disabled (and stopped) right after.
 set -euo pipefail
 # curl: what a client in another place runs to post its report to `dlwatch listen`.
-packages=(transmission-daemon qbittorrent-nox nzbget deluged deluge-web rtorrent aria2 curl)
+# chromium and chromium-driver: the page `dlwatch serve` answers is tested in a real browser.
+packages=(transmission-daemon qbittorrent-nox nzbget deluged deluge-web rtorrent aria2 curl chromium chromium-driver)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
