@@ -181,6 +181,15 @@ def add_torrent(daemon: Daemon, torrent: bytes) -> None:
         transmission(daemon, "torrent-add", {"metainfo": base64.b64encode(torrent).decode()})
 
 
+def start_now(daemon: Daemon, infohash: str) -> None:
+    """Start a torrent past the client's download queue (earlier tests leave idle ones queued)."""
+    if daemon.kind == "qbittorrent":
+        with qbittorrent(daemon) as client:
+            client.post("/torrents/setForceStart", data={"hashes": infohash, "value": "true"}).raise_for_status()
+    else:
+        transmission(daemon, "torrent-start-now", {"ids": [infohash]})
+
+
 def connect_peers(qbittorrent_daemon: Daemon, infohash: str, peer_port: int) -> None:
     """Ask qBittorrent to connect to a peer on loopback. Called once: a repeated call cancels the
     pending connection. (Transmission 3.00 does not reach qBittorrent through the tracker alone here.)"""
