@@ -86,6 +86,7 @@ def test_seeded_to_ratio_one_then_removed_only_after_the_import(tmp_path, transm
         try:
             for run in runs:
                 start(run, tracker)
+                by_hand.start_now(run.source, run.infohash)  # past the upload slots earlier tests took
             for run in runs:
                 by_hand.add_torrent(run.leecher, run.torrent.read_bytes())
                 by_hand.start_now(run.leecher, run.infohash)
@@ -101,7 +102,13 @@ def test_seeded_to_ratio_one_then_removed_only_after_the_import(tmp_path, transm
                         waiting.remove(run)
                 return not waiting
 
-            wait_for(all_held, timeout=90, every=0.5)
+            try:
+                wait_for(all_held, timeout=90, every=0.5)
+            except AssertionError:
+                stuck = {r.kind: r.cli.status_no_refresh(r.attempt_id) for r in waiting}
+                raise AssertionError(
+                    {k: {f: v[f] for f in ("seed_state", "ratio", "raw_state")} for k, v in stuck.items()}
+                ) from None
             for run in runs:
                 check_held(run)
             for run in runs:

@@ -86,14 +86,16 @@ def aria2(daemon: Daemon, method: str, *params) -> object:
 
 
 def limit_download(daemon: Daemon, bytes_per_second: int) -> None:
+    """Cap the client's download speed; 0 takes the cap away."""
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:
             client.post("/transfer/setDownloadLimit", data={"limit": str(bytes_per_second)}).raise_for_status()
     elif daemon.kind == "transmission":
+        # 0 is no limit, as for the others (enabled with 0 KiB/s, Transmission would stop downloading).
         kib = max(1, bytes_per_second // 1024)
-        transmission(daemon, "session-set", {"speed-limit-down": kib, "speed-limit-down-enabled": True})
+        transmission(daemon, "session-set", {"speed-limit-down": kib, "speed-limit-down-enabled": bytes_per_second > 0})
     elif daemon.kind == "deluge":
-        deluge(daemon, "core.set_config", {"max_download_speed": bytes_per_second / 1024})
+        deluge(daemon, "core.set_config", {"max_download_speed": bytes_per_second / 1024 if bytes_per_second else -1})
     elif daemon.kind == "rtorrent":
         rtorrent(daemon, "throttle.global_down.max_rate.set", "", bytes_per_second)
     elif daemon.kind == "aria2":
@@ -182,10 +184,14 @@ def add_torrent(daemon: Daemon, torrent: bytes) -> None:
 
 
 def start_now(daemon: Daemon, infohash: str) -> None:
-    """Start a torrent past the client's download queue (earlier tests leave idle ones queued)."""
+    """Start a torrent past the client's queues (earlier tests leave idle torrents queued, and
+    seeding ones that take the client's upload slots)."""
     if daemon.kind == "qbittorrent":
         with qbittorrent(daemon) as client:
             client.post("/torrents/setForceStart", data={"hashes": infohash, "value": "true"}).raise_for_status()
+    elif daemon.kind == "deluge":
+        deluge(daemon, "core.set_torrent_options", [infohash], {"auto_managed": False})
+        deluge(daemon, "core.resume_torrent", infohash)
     else:
         transmission(daemon, "torrent-start-now", {"ids": [infohash]})
 

@@ -2,6 +2,9 @@
 long-running dlwatch process (e.g. in a container): it polls at the configured interval and takes
 the clients' push reports in the same process.
 
+- `GET /`: the page (page.py), and `GET /api/v1/events`, the event log as Server-Sent Events
+  (stream.py); `POST /api/v1/downloads/<id>/<action>` and `POST /api/v1/send`: its writes, behind
+  the write token (writes.py).
 - `GET /api/v1/downloads`: the records of `status --json` (`?status=`, `?client=`, `?id=`, each
   comma-separated; `?all=1` for finished ones too).
 - `GET /api/v1/summary`: counts by status, total speed, done today, and each client's health.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlwatch.cli.context import app_context, echo, read_secret_from_stdin
+from dlwatch.cli.context import app_context, echo, read_secret_from_stdin, warn
 from dlwatch.core.errors import UsageError
 from dlwatch.core.models import Secret
 
@@ -51,7 +51,11 @@ def serve(
     writer, write_kind = WRITE_TOKEN
     if write_token_stdin:
         keyring_secrets.set_secret(writer, writer, write_kind, Secret(read_secret_from_stdin("write token")))
-    write_token = keyring_secrets.get_secret(writer, writer, write_kind)
+    try:
+        write_token = keyring_secrets.get_secret(writer, writer, write_kind)
+    except Exception as exc:  # noqa: BLE001 - no keyring here: serve still reads, the page is read-only
+        write_token = None
+        warn(f"the write token cannot be read ({type(exc).__name__}: {exc}): the page's writes are off")
     token = None
     if not is_loopback(host) and not allow_anonymous_read:
         token = keyring_secrets.get_secret(owner, owner, kind)
@@ -80,7 +84,7 @@ def serve(
     hub.start()
     address, port = server.address
     writes = "on" if write_token else "off (--write-token-stdin)"
-    echo(f"serving on http://{address}:{port}/ (the page; writes {writes}), /api/v1/… and /metrics; Ctrl-C to stop")
+    echo(f"serving on http://{address}:{port}/ (the page; writes {writes}), /api/v1/... and /metrics; Ctrl-C to stop")
     try:
         server.serve_forever()
     finally:
