@@ -13,8 +13,8 @@ torrent aria2 already has is accepted under a new gid that fails moments later (
 from __future__ import annotations
 
 import base64
-import contextlib
 import re
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ from dlwatch.core.models import AddRequest, ClientVersion, DownloadFiles, Downlo
 
 GID = re.compile(r"[0-9a-fA-F]{16}")
 LISTED_MAX = 1000  # aria2 keeps at most --max-download-result (default 1000) stopped results
+REMOVAL_SETTLE = 3.0  # seconds a removal waits for aria2 to stop an active download and leave its result
 
 _D = DownloadStatus
 STATES: dict[str, DownloadStatus] = {
@@ -149,10 +150,18 @@ class Aria2Adapter(ClientAdapter):
             # A stopped download is no longer active: only its result is left to remove.
             self._on_gid("removeDownloadResult", download_id)
             return
-        # The active one is being removed; its result may not be there yet, and then stays as
-        # `removed`, which is what it is.
-        with contextlib.suppress(UnexpectedResponse):
-            self._on_gid("removeDownloadResult", download_id)
+        # The active one is being removed (a torrent says goodbye to its tracker first): its result
+        # appears once that is done, and is removed then, so aria2 lists it no more. If that takes
+        # longer than REMOVAL_SETTLE, it stays listed as `removed`, which is what it is.
+        deadline = time.monotonic() + REMOVAL_SETTLE
+        while True:
+            try:
+                self._on_gid("removeDownloadResult", download_id)
+                return
+            except UnexpectedResponse:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.1)
 
     def files(self, download_id: str) -> DownloadFiles:
         """aria2 lists absolute paths; each is named under the download's `dir`, with the control

@@ -51,9 +51,10 @@ class Served:
     def request(self, method: str, path: str, body: bytes | str | None = None, **headers: str):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         data = body.encode() if isinstance(body, str) else body
+        named = {k.replace("_", "-"): v for k, v in headers.items()}
         if data is not None:
-            headers.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers={k.replace("_", "-"): v for k, v in headers.items()})
+            named.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=named)
         response = conn.getresponse()
         payload = response.read()
         conn.close()
@@ -203,3 +204,29 @@ def test_the_downloads_list_says_which_event_it_is_as_of(served, sent):
     store = Store(served.db)
     assert cursor == eventlog.last_id(store) > 0
     store.close()
+
+
+def test_send_an_uploaded_torrent_file_and_refuse_what_is_neither(served, httpx_mock, tmp_path):
+    from tests.support import payloads
+
+    fake_transmission(httpx_mock, [])
+    data = payloads.make_payload(tmp_path, "uploaded.bin", 64 * 1024)
+    torrent = payloads.make_torrent(data)
+    response, body = served.request(
+        "POST",
+        "/api/v1/send",
+        torrent,
+        Content_Type="application/x-bittorrent",
+        X_Filename="my%20upload.torrent",
+        X_Dlwatch_Write_Token=WRITE,
+    )
+    answer = json.loads(body)
+    assert response.status == 200 and answer["attempt"]["title"] == "uploaded.bin", answer
+    response, body = served.request(
+        "POST", "/api/v1/send", b"not a torrent", Content_Type="application/octet-stream", X_Dlwatch_Write_Token=WRITE
+    )
+    assert response.status == 409 and "neither a .torrent nor an .nzb" in json.loads(body)["error"]
+    response, body = served.request(
+        "POST", "/api/v1/send", b"x", Content_Type="text/plain", X_Dlwatch_Write_Token=WRITE
+    )
+    assert response.status == 415

@@ -53,7 +53,7 @@ def serve(
         keyring_secrets.set_secret(writer, writer, write_kind, Secret(read_secret_from_stdin("write token")))
     try:
         write_token = keyring_secrets.get_secret(writer, writer, write_kind)
-    except Exception as exc:  # noqa: BLE001 - no keyring here: serve still reads, the page is read-only
+    except Exception as exc:  # no keyring here: serve still reads, and the page is read-only
         write_token = None
         warn(f"the write token cannot be read ({type(exc).__name__}: {exc}): the page's writes are off")
     token = None
