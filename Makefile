@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: test demo venv clients lint clean
 
 test: venv clients lint
-	DLWATCH_REQUIRE_REAL_CLIENTS=1 $(BIN)/python -m pytest -q
+	DLWATCH_REQUIRE_REAL_CLIENTS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # `make demo`: real clients on loopback, real downloads sent with dlwatch, the live table to the end.
 demo: venv clients
