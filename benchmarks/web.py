@@ -65,7 +65,7 @@ def home_with(root: Path, tr: daemons.Daemon, count: int) -> Dlwatch:
                 status=status,
                 created_at=stamp,
                 updated_at=stamp,
-                client_download_id=f"{n:040x}",
+                client_download_id=os.urandom(20).hex(),  # infohashes do not compress
                 progress=0.5 if active else 1.0,
                 size_bytes=1_500_000_000,
                 raw_file_path=None if active else f"/downloads/Some.Show.S{n // 100:02d}E{n % 100:02d}",
@@ -91,6 +91,13 @@ def serve(cli: Dlwatch) -> tuple[object, str, float]:
             return process, url, time.monotonic() - started
         except httpx.HTTPError:
             time.sleep(0.01)
+
+
+def wire(url: str) -> int:
+    """Bytes a browser downloads for `url` (it asks for gzip)."""
+    with httpx.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
+        response.read()
+        return response.num_bytes_downloaded
 
 
 def rss_mib(pid: int) -> float:
@@ -171,13 +178,14 @@ def main() -> None:
             process, url, startup = serve(small)
             try:
                 row("serve: start to first answer (1,000 attempts)", "-", f"{startup * 1000:.0f} ms")
-                weight = sum(
-                    len(httpx.get(f"{url}{p}").content)
-                    for p in ("/", "/static/app.js", "/static/app.css", "/static/icon.svg")
-                )
-                row("page weight over the wire (HTML, JS, CSS, icon)", "<= 100 KB", f"{weight / 1024:.1f} KB")
-                listing = len(httpx.get(f"{url}/api/v1/downloads?all=1").content)
-                row("  + its first list, 1,000 downloads (JSON)", "-", f"{listing / 1024:.0f} KB")
+                # Over the wire: what a browser asking for gzip (as every one does) downloads.
+                files = ("/", "/static/app.js", "/static/app.css", "/static/icon.svg")
+                weight = sum(wire(f"{url}{p}") for p in files)
+                listing = wire(f"{url}/api/v1/downloads?all=1")
+                summary = wire(f"{url}/api/v1/summary")
+                row("page weight over the wire (HTML, JS, CSS, icon)", "-", f"{weight / 1024:.1f} KB")
+                row("  + its first data: 1,000 downloads and the summary", "-", f"{(listing + summary) / 1024:.1f} KB")
+                row("the page's first load in all", "<= 100 KB", f"{(weight + listing + summary) / 1024:.1f} KB")
                 renders = []
                 with chromium(1280, 900) as driver:
                     for _ in range(5):

@@ -230,3 +230,13 @@ def test_send_an_uploaded_torrent_file_and_refuse_what_is_neither(served, httpx_
         "POST", "/api/v1/send", b"x", Content_Type="text/plain", X_Dlwatch_Write_Token=WRITE
     )
     assert response.status == 415
+
+
+def test_answers_are_gzipped_for_a_browser_that_asks_and_not_otherwise(served):
+    import gzip
+
+    plain, js = served.request("GET", "/static/app.js")
+    zipped, packed = served.request("GET", "/static/app.js", Accept_Encoding="gzip, deflate")
+    assert plain.getheader("Content-Encoding") is None
+    assert zipped.getheader("Content-Encoding") == "gzip" and gzip.decompress(packed) == js
+    assert len(packed) < len(js) / 2
