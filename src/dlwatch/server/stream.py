@@ -118,12 +118,12 @@ class EventHub(threading.Thread):
     def _send_progress(self, store: Store) -> None:
         records = attempt_records(store, store.list_attempts(active_only=True, seeding=True))
         self.reads += 1
-        moved = []
+        moved, now = [], {}
         for record in records:
-            text = json.dumps(record, sort_keys=True)
+            now[record["id"]] = text = json.dumps(record, sort_keys=True)
             if self._progress.get(record["id"]) != text:
                 moved.append(record)
-            self._progress[record["id"]] = text
+        self._progress = now  # only what is active now: a month of downloads does not pile up here
         if moved:
             self._broadcast(frame("progress", versioned(moved)))
 

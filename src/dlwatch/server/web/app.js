@@ -70,6 +70,11 @@ async function follow() {
       const headers = readHeaders();
       if (state.cursor !== null) headers["Last-Event-ID"] = String(state.cursor);
       const response = await fetch("/api/v1/events", { headers, cache: "no-store" });
+      if (response.status === 401) {
+        say("this server needs its read token: use Token…"); // reachable, but not ours to read
+        await new Promise((resolve) => setTimeout(resolve, 10000));
+        continue;
+      }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       setLive(true);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
