@@ -47,9 +47,8 @@ def clean_up(
             continue
         allowed, why = gate(attempt, have_arrs)
         if allowed:
-            done = act(store, settings, [attempt.id], "remove", delete_data=goal.action == "remove_with_data", why=why)[
-                0
-            ]
+            wipe = goal.action == "remove_with_data"
+            [done] = act(store, settings, [attempt.id], "remove", delete_data=wipe, why=why)
             if not done.ok:
                 result.failures.append(ClientFailure(client.name, f"seeded {attempt.title!r}: {done.detail}"))
         elif why != attempt.seed_detail:

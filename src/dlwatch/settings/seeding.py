@@ -50,11 +50,15 @@ class SeedGoal:
             parts.append(seed_seconds / self.seed_time)
         return min(1.0, max(parts)) if parts else None
 
-    def describe(self) -> str:
+    @property
+    def targets(self) -> str:
+        """`ratio 1.5 or 72h seeded`; `none` without a goal."""
         ratio = f"ratio {self.ratio:g}" if self.ratio else ""
-        shown = " or ".join(g for g in (ratio, f"{_hours(self.seed_time)} seeded" if self.seed_time else "") if g)
-        shown = shown or "none"
-        return shown if not self.is_set else f"{shown}, then {self.action.replace('_', ' ')}"
+        seeded = f"{_hours(self.seed_time)} seeded" if self.seed_time else ""
+        return " or ".join(g for g in (ratio, seeded) if g) or "none"
+
+    def describe(self) -> str:
+        return self.targets if not self.is_set else f"{self.targets}, then {self.action.replace('_', ' ')}"
 
 
 def _hours(seconds: float) -> str:

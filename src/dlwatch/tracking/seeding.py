@@ -47,9 +47,8 @@ def seed(before: Attempt, after: Attempt, item: DownloadItem, goal: SeedGoal) ->
         return f"seeding goal met: {reason}"
     if not item.seeding:
         after.seed_state, after.upload_speed = "stopped", 0
-        after.seed_detail = f"the client stopped seeding it ({item.raw_state}) before {goal.describe()}"
-        if not goal.is_set:
-            after.seed_detail = f"the client stopped seeding it ({item.raw_state})"
+        before_goal = f" before the goal ({goal.targets})" if goal.is_set else ""
+        after.seed_detail = f"the client stopped seeding it ({item.raw_state}){before_goal}"
     elif not goal.is_set and seconds_since(after.completed_at or after.created_at) >= FOLLOW_FOR:
         after.seed_state, after.seed_detail = "ended", "no [seeding] goal: followed for 7 days"
     else:
