@@ -179,7 +179,14 @@ def main() -> None:
             try:
                 row("serve: start to first answer (1,000 attempts)", "-", f"{startup * 1000:.0f} ms")
                 # Over the wire: what a browser asking for gzip (as every one does) downloads.
-                files = ("/", "/static/app.js", "/static/app.css", "/static/icon.svg")
+                files = (
+                    "/",
+                    "/static/app.js",
+                    "/static/stream.js",
+                    "/static/text.js",
+                    "/static/app.css",
+                    "/static/icon.svg",
+                )
                 weight = sum(wire(f"{url}{p}") for p in files)
                 listing = wire(f"{url}/api/v1/downloads?all=1")
                 summary = wire(f"{url}/api/v1/summary")

@@ -192,7 +192,7 @@ def test_the_page_is_small_and_served_without_any_other_host(tmp_path):
     try:
         page = httpx.get(url)
         assert "http" not in page.text.replace('content="', "")  # nothing from elsewhere
-        files = ["/", "/static/app.js", "/static/app.css", "/static/icon.svg"]
+        files = ["/", "/static/app.js", "/static/stream.js", "/static/text.js", "/static/app.css", "/static/icon.svg"]
         total = sum(len(httpx.get(f"{url}{path}").content) for path in files)
         assert total < 100 * 1024, total
         assert json.loads(httpx.get(f"{url}/api/v1/downloads").text) == []

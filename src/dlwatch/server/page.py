@@ -18,6 +18,8 @@ CSP = (
 FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/static/stream.js": ("stream.js", "text/javascript; charset=utf-8"),
+    "/static/text.js": ("text.js", "text/javascript; charset=utf-8"),
     "/static/app.css": ("app.css", "text/css; charset=utf-8"),
     "/static/icon.svg": ("icon.svg", "image/svg+xml"),
 }

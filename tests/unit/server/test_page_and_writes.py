@@ -87,11 +87,12 @@ def test_the_page_has_a_strict_csp_and_needs_no_token_while_the_data_does(dlwatc
     try:
         response, body = server.request("GET", "/")
         csp = response.getheader("Content-Security-Policy")
-        assert response.status == 200 and b'<script src="/static/app.js" defer></script>' in body
+        assert response.status == 200 and b'<script type="module" src="/static/app.js"></script>' in body
         assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
         assert response.getheader("X-Content-Type-Options") == "nosniff"
-        script, js = server.request("GET", "/static/app.js")
-        assert script.status == 200 and b"innerHTML" not in js  # text goes in as text, never as HTML
+        for name in ("app.js", "stream.js", "text.js"):
+            script, js = server.request("GET", f"/static/{name}")
+            assert script.status == 200 and b"innerHTML" not in js  # text goes in as text, never as HTML
         assert server.request("GET", "/api/v1/downloads")[0].status == 401
         assert server.request("GET", "/api/v1/downloads", Authorization="Bearer read-0123")[0].status == 200
     finally:

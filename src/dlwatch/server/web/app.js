@@ -1,7 +1,9 @@
 // dlwatch's page: every tracked download of every client in one table, live from the event log.
 // Every text that comes from a client (titles, paths, reasons) is put in with textContent, never as
 // HTML: titles are hostile input. No framework and no build step: this file is what runs.
-"use strict";
+
+import { followEvents } from "./stream.js";
+import { age, bytes, duration, el } from "./text.js";
 
 const MAX_ROWS = 500; // rendered at once; the filters narrow the rest
 const ACTIVE = new Set(["sending", "queued", "downloading", "paused", "stalled", "checking", "postprocessing", "unknown"]);
@@ -62,57 +64,25 @@ async function write(path, body, contentType, extraHeaders = {}) {
   return answer;
 }
 
-// -- the event stream: Server-Sent Events read with fetch (so the read token can be sent) ------
+// -- the event stream (stream.js): each frame applied as it comes -----------------------------
 
-async function follow() {
-  for (;;) {
-    try {
+function follow() {
+  return followEvents({
+    headers: () => {
       const headers = readHeaders();
       if (state.cursor !== null) headers["Last-Event-ID"] = String(state.cursor);
-      const response = await fetch("/api/v1/events", { headers, cache: "no-store" });
-      if (response.status === 401) {
-        say("this server needs its read token: use Token…"); // reachable, but not ours to read
-        await new Promise((resolve) => setTimeout(resolve, 10000));
-        continue;
-      }
-      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-      setLive(true);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          handleFrame(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-    } catch (error) {
-      // fall through: unreachable, or the stream broke
-    }
-    setLive(false);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
+      return headers;
+    },
+    onLive: setLive,
+    onRefused: () => say("this server needs its read token: use Token…"),
+    onFrame: handleFrame,
+  });
 }
 
-function handleFrame(text) {
-  let kind = "message";
-  let id = null;
-  const data = [];
-  for (const line of text.split("\n")) {
-    if (line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "event") kind = value;
-    else if (field === "data") data.push(value);
-    else if (field === "id") id = value;
-  }
+function handleFrame({ kind, id, data }) {
   if (id !== null && /^\d+$/.test(id)) state.cursor = Number(id);
-  if (!data.length) return;
-  const payload = JSON.parse(data.join("\n"));
+  if (data === null) return;
+  const payload = JSON.parse(data);
   if (kind === "change") {
     upsert(snapshotOf(payload));
     refreshSummarySoon();
@@ -164,44 +134,6 @@ function refreshSummarySoon() {
 }
 
 // -- rendering -------------------------------------------------------------------------------
-
-// Control characters (an ANSI escape in a title) shown as \x1b, as the terminal shows them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const visibleText = (text) =>
-  String(text).replace(CONTROL, (c) => (c.charCodeAt(0) > 0xff ? "\\u" : "\\x") + c.charCodeAt(0).toString(16).padStart(2, "0"));
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = visibleText(text);
-  return node;
-}
-
-function bytes(n) {
-  if (n === null || n === undefined) return "–";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
-}
-
-function duration(seconds) {
-  if (seconds === null || seconds === undefined || seconds < 0) return "–";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
-}
-
-function age(stamp) {
-  const at = Date.parse(stamp);
-  return Number.isNaN(at) ? "–" : duration((Date.now() - at) / 1000);
-}
 
 let renderQueued = false;
 function renderSoon() {
