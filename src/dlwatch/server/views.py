@@ -45,21 +45,13 @@ class Views:
         """`/api/v1/downloads`: encoded by SQLite when unfiltered (the page asks for 10,000 at once)."""
         if "status" in query or "client" in query:
             return json.dumps(versioned(self.downloads(store, query)), separators=(",", ":")).encode()
-        ids = {int(i) for item in query.get("id", []) for i in item.split(",") if i.isdigit()}
-        everything = query.get("all", ["0"])[-1] in ("1", "true", "yes")
-        return attempt_records_json(store, ids=ids or None, active_only=not (everything or ids)).encode()
+        return attempt_records_json(store, **_which(query)).encode()
 
     def downloads(self, store: Store, query: dict[str, list[str]]) -> list[dict]:
-        def values(name: str) -> set[str]:
-            return {v for item in query.get(name, []) for v in item.split(",") if v}
-
-        ids = {int(i) for i in values("id") if i.isdigit()}
-        everything = query.get("all", ["0"])[-1] in ("1", "true", "yes")
-        attempts = store.list_attempts(ids=ids or None, active_only=not (everything or ids))
-        records = attempt_records(store, attempts)
-        if wanted := values("status"):
+        records = attempt_records(store, store.list_attempts(**_which(query)))
+        if wanted := _values(query, "status"):
             records = [r for r in records if r["status"] in wanted]
-        if wanted := values("client"):
+        if wanted := _values(query, "client"):
             records = [r for r in records if r["client"] in wanted]
         return records
 
@@ -72,25 +64,14 @@ class Views:
         done_today = store.query(
             "SELECT count(*) AS n FROM attempts WHERE status = 'completed' AND completed_at >= ?", [today]
         )[0]["n"]
-        imports = {
-            r["import_state"]: r["n"]
-            for r in store.query(
-                "SELECT import_state, count(*) AS n FROM attempts WHERE import_state IS NOT NULL GROUP BY import_state"
-            )
-        }
-        seeding = {
-            r["seed_state"]: r["n"]
-            for r in store.query(
-                "SELECT seed_state, count(*) AS n FROM attempts WHERE seed_state IS NOT NULL GROUP BY seed_state"
-            )
-        }
+        followed = ", ".join("?" * len(FOLLOWED))
         upload = store.query(
-            "SELECT coalesce(sum(upload_speed), 0) AS speed FROM attempts WHERE seed_state IN ('seeding', 'held')"
+            f"SELECT coalesce(sum(upload_speed), 0) AS speed FROM attempts WHERE seed_state IN ({followed})", FOLLOWED
         )[0]["speed"]
         return {
             "counts": counts,
-            "imports": imports,
-            "seeding": seeding,
+            "imports": _count_by(store, "import_state"),
+            "seeding": _count_by(store, "seed_state"),
             "upload_speed": upload,
             "active": len(active),
             "download_speed": sum(a.download_speed or 0 for a in active),
@@ -199,3 +180,20 @@ class Views:
 
 
 _MOVING = {"downloading", "stalled", "queued", "checking", "postprocessing"}
+
+
+def _values(query: dict[str, list[str]], name: str) -> set[str]:
+    return {v for item in query.get(name, []) for v in item.split(",") if v}
+
+
+def _which(query: dict[str, list[str]]) -> dict:
+    """list_attempts' arguments for `?id=` and `?all=`: active ones unless ids or all are asked."""
+    ids = {int(i) for i in _values(query, "id") if i.isdigit()}
+    everything = query.get("all", ["0"])[-1] in ("1", "true", "yes")
+    return {"ids": ids or None, "active_only": not (everything or ids)}
+
+
+def _count_by(store: Store, column: str) -> dict[str, int]:
+    """Attempts by a state column (`import_state`, `seed_state`), those with none left out."""
+    rows = store.query(f"SELECT {column} AS k, count(*) AS n FROM attempts WHERE {column} NOT NULL GROUP BY k")
+    return {r["k"]: r["n"] for r in rows}
