@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hmac
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from dlwatch.core.errors import DlwatchError
+from dlwatch.core.records import versioned
 from dlwatch.settings import secrets as keyring_secrets
 from dlwatch.settings.config import Settings
 from dlwatch.store.db import Store
@@ -65,11 +67,9 @@ class ReportInbox:
         if not path.startswith("/report/") or len(path) <= len("/report/"):
             return 404, "not found: reports go to /report/<client name>"
         name = unquote(path[len("/report/") :])
-        length = request.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            return 411, "a Content-Length is required"
-        if int(length) > MAX_BODY:
-            return 413, f"a report is at most {MAX_BODY // 1024} KiB"
+        body = read_body(request, MAX_BODY, "a report")
+        if isinstance(body, tuple):
+            return body
         try:
             client = store.find_client(name)
             expected = keyring_secrets.get_secret(client.id, client.name, TOKEN_KIND) if client else None
@@ -79,7 +79,7 @@ class ReportInbox:
         # Compared in constant time, and the same answer whether the client or the token is wrong.
         if client is None or expected is None or not hmac.compare_digest(given.encode(), expected.reveal().encode()):
             return 401, "unknown client or wrong token"
-        form = parse_qs(request.rfile.read(int(length)).decode("utf-8", "replace"), keep_blank_values=True)
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         env = {}
         for block in form.get("env", []):
             for line in block.splitlines():
@@ -91,17 +91,26 @@ class ReportInbox:
         return 200, outcome.line
 
 
+JSON = "application/json"
+
+
+def json_body(value: object) -> bytes:
+    """The one encoding of a JSON answer of serve's: versioned (core.records), compact."""
+    return json.dumps(versioned(value), separators=(",", ":")).encode()
+
+
 # Sent with every answer: nothing here is to be sniffed as another type, framed, or given a referrer.
 SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 
 
-def read_body(request: BaseHTTPRequestHandler, limit: int) -> bytes | Reply:
-    """The request's body, or the refusal to send instead: no length (411), or past `limit` (413)."""
+def read_body(request: BaseHTTPRequestHandler, limit: int, what: str) -> bytes | tuple[int, str]:
+    """The request's body, or the refusal (HTTP status, one line) to answer instead: no length
+    (411), or `what` past `limit` bytes (413), which is then not read."""
     length = request.headers.get("Content-Length")
     if length is None or not length.isdigit():
-        return Reply(411, "text/plain; charset=utf-8", b"a Content-Length is required\n")
+        return 411, "a Content-Length is required"
     if int(length) > limit:
-        return Reply(413, "text/plain; charset=utf-8", f"at most {limit // 1024} KiB\n".encode())
+        return 413, f"{what} is at most {limit // 1024} KiB"
     return request.rfile.read(int(length))
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -30,11 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 from dlwatch.core.attempt import now_iso
 from dlwatch.core.errors import DlwatchError
 from dlwatch.core.models import ClientConfig, Secret
-from dlwatch.core.records import versioned
 from dlwatch.cycle.polling import poll
 from dlwatch.delivery import deliver
 from dlwatch.server import page, writes
-from dlwatch.server.receiver import Reply, ReportInbox, SmallServer
+from dlwatch.server.receiver import JSON, Reply, ReportInbox, SmallServer, json_body
 from dlwatch.server.stream import EventHub, streamer
 from dlwatch.server.views import ClientHealth, PollState, Views
 from dlwatch.settings.config import Settings
@@ -42,8 +40,6 @@ from dlwatch.store import eventlog
 from dlwatch.store.db import Store
 from dlwatch.tracking import push, reports
 from dlwatch.tracking.poll import Sessions
-
-JSON = "application/json"
 
 
 class Poller(threading.Thread):
@@ -139,28 +135,24 @@ def make_server(
         if read_token is not None:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), read_token.reveal().encode()):
-                return 401, JSON, _json({"error": "a read token is needed: Authorization: Bearer <token>"})
+                return 401, JSON, json_body({"error": "a read token is needed: Authorization: Bearer <token>"})
         if parts.path == "/api/v1/downloads":
             # The event the list is as of: a stream opened with it as Last-Event-ID misses nothing.
             cursor = str(eventlog.last_id(store))
             body = views.downloads_json(store, parse_qs(parts.query))
             return Reply(200, JSON, body, {"X-Last-Event-Id": cursor, "Cache-Control": "no-store"})
         if parts.path == "/api/v1/summary":
-            return Reply(200, JSON, _json(views.summary(store)), {"Cache-Control": "no-store"})
+            return Reply(200, JSON, json_body(views.summary(store)), {"Cache-Control": "no-store"})
         if parts.path == "/api/v1/events" and hub is not None:
             last = request.headers.get("Last-Event-ID") or (parse_qs(parts.query).get("after") or [None])[-1]
             headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
             return Reply(200, "text/event-stream; charset=utf-8", headers=headers, stream=streamer(hub, store, last))
         if parts.path == "/metrics":
             return 200, "text/plain; version=0.0.4; charset=utf-8", views.metrics(store)
-        return 404, JSON, _json({"error": "not found: /, /api/v1/downloads, /api/v1/summary, /api/v1/events, /metrics"})
+        known = "/, /api/v1/downloads, /api/v1/summary, /api/v1/events, /metrics"
+        return 404, JSON, json_body({"error": f"not found: {known}"})
 
     return SmallServer(home, db_path, host, port, route)
-
-
-def _json(value) -> bytes:
-
-    return json.dumps(versioned(value), separators=(",", ":")).encode()
 
 
 def is_loopback(host: str) -> bool:

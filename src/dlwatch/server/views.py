@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from dlwatch.core.models import ClientConfig
-from dlwatch.core.records import versioned
+from dlwatch.server.receiver import json_body
 from dlwatch.store.db import Store
 from dlwatch.store.diskspace import last_readings
 from dlwatch.store.listing import attempt_records, attempt_records_json
@@ -44,7 +43,7 @@ class Views:
     def downloads_json(self, store: Store, query: dict[str, list[str]]) -> bytes:
         """`/api/v1/downloads`: encoded by SQLite when unfiltered (the page asks for 10,000 at once)."""
         if "status" in query or "client" in query:
-            return json.dumps(versioned(self.downloads(store, query)), separators=(",", ":")).encode()
+            return json_body(self.downloads(store, query))
         return attempt_records_json(store, **_which(query)).encode()
 
     def downloads(self, store: Store, query: dict[str, list[str]]) -> list[dict]:

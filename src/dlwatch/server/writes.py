@@ -25,20 +25,19 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from dlwatch.core.errors import ClientError, DlwatchError, Refused, UsageError
 from dlwatch.core.models import Secret
-from dlwatch.core.records import attempt_record, versioned
-from dlwatch.server.receiver import Reply, read_body
+from dlwatch.core.records import attempt_record
+from dlwatch.server.receiver import JSON, Reply, json_body, read_body
 from dlwatch.settings.config import Settings
 from dlwatch.store.db import Store
 from dlwatch.tracking import actions, sending, sources
 
 TOKEN_HEADER = "X-Dlwatch-Write-Token"
-JSON_TYPE = "application/json"
 ACTION = re.compile(r"^/api/v1/downloads/(\d{1,12})/(pause|resume|remove|retry)$")
 MAX_JSON = 64 * 1024
 
 
 def refusal(code: int, reason: str) -> Reply:
-    return Reply(code, JSON_TYPE, json.dumps(versioned({"error": reason})).encode())
+    return Reply(code, JSON, json_body({"error": reason}))
 
 
 def handles(path: str) -> bool:
@@ -83,13 +82,13 @@ def _cross_site(request: BaseHTTPRequestHandler) -> str | None:
 
 
 def _act(request: BaseHTTPRequestHandler, store: Store, settings: Settings, attempt_id: int, action: str) -> Reply:
-    body = read_body(request, MAX_JSON)
-    if isinstance(body, Reply):
-        return body
+    body = read_body(request, MAX_JSON, "a request")
+    if isinstance(body, tuple):
+        return refusal(*body)
     if action == "retry":
         result = sending.retry(store, settings, attempt_id)
         record = attempt_record(result.attempt, result.client.name, result.client.type)
-        return Reply(200, JSON_TYPE, json.dumps(versioned({"ok": True, "attempt": record})).encode())
+        return Reply(200, JSON, json_body({"ok": True, "attempt": record}))
     options = _json_object(body)
     if isinstance(options, Reply):
         return options
@@ -97,16 +96,16 @@ def _act(request: BaseHTTPRequestHandler, store: Store, settings: Settings, atte
     [result] = actions.act(store, settings, [attempt_id], action, delete_data=delete_data)  # type: ignore[arg-type]
     if not result.ok:
         return refusal(502 if result.client_name else 409, result.detail)  # asked the client, or refused first
-    return Reply(200, JSON_TYPE, json.dumps(versioned({"ok": True, "detail": result.detail})).encode())
+    return Reply(200, JSON, json_body({"ok": True, "detail": result.detail}))
 
 
 def _send(request: BaseHTTPRequestHandler, store: Store, settings: Settings, query: dict[str, list[str]]) -> Reply:
-    body = read_body(request, settings.max_file_bytes)
-    if isinstance(body, Reply):
-        return body
+    body = read_body(request, settings.max_file_bytes, "a .torrent or .nzb")
+    if isinstance(body, tuple):
+        return refusal(*body)
     client = (query.get("client") or [""])[-1] or None
     kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind == JSON_TYPE:
+    if kind == JSON:
         options = _json_object(body)
         if isinstance(options, Reply):
             return options
@@ -121,7 +120,7 @@ def _send(request: BaseHTTPRequestHandler, store: Store, settings: Settings, que
         return refusal(415, "send takes application/json (a magnet) or a .torrent/.nzb file's bytes")
     result = sending.send(store, settings, payload, client_name=client)
     record = attempt_record(result.attempt, result.client.name, result.client.type)
-    return Reply(200, JSON_TYPE, json.dumps(versioned({"ok": True, "attempt": record})).encode())
+    return Reply(200, JSON, json_body({"ok": True, "attempt": record}))
 
 
 def _json_object(body: bytes) -> dict | Reply:
