@@ -15,6 +15,7 @@ from dlwatch.settings.config import Hooks
 from dlwatch.store import eventlog, outbox
 from dlwatch.store.db import DatabaseBusy, Store
 from dlwatch.store.schema import migrations
+from dlwatch.store.schema_names import MIGRATIONS
 from tests.support.attempts import changed, client, tracked
 
 LATEST_SCHEMA = """CREATE TABLE "_sqlite_migrations" (
@@ -160,14 +161,8 @@ CREATE INDEX idx_attempts_seed_state ON attempts (seed_state) WHERE seed_state I
 def test_blank_database_migrates_to_exactly_the_latest_schema(tmp_path):
     store = Store(tmp_path / "dlwatch.db")
     assert store.db.schema == LATEST_SCHEMA
-    assert [m.name for m in migrations.applied(store.db)] == [
-        "m001_initial",
-        "m002_prowlarr",
-        "m003_exactly_once",
-        "m004_dead_downloads",
-        "m005_after_completion",
-        "m006_seeding",
-    ]
+    # every migration dlwatch ships, in order (a test below holds that list to schema.py's)
+    assert [m.name for m in migrations.applied(store.db)] == list(MIGRATIONS)
     assert store.db.journal_mode == "wal"
     store.close()
 
@@ -178,7 +173,7 @@ def test_reopening_applies_nothing_twice_and_keeps_data(tmp_path):
     store.close()
     again = Store(tmp_path / "dlwatch.db")
     assert [c.name for c in again.list_clients()] == ["a"]
-    assert len(migrations.applied(again.db)) == 6
+    assert len(migrations.applied(again.db)) == len(MIGRATIONS)
 
 
 def test_a_database_from_the_first_release_upgrades_with_its_data(tmp_path):
@@ -322,8 +317,6 @@ def test_a_lock_held_past_the_bound_is_one_line_naming_the_file(tmp_path, monkey
 
 def test_the_migration_names_the_store_checks_are_the_migrations_shipped():
     import sqlite_utils
-
-    from dlwatch.store.schema_names import MIGRATIONS
 
     assert tuple(m.name for m in migrations.pending(sqlite_utils.Database(memory=True))) == MIGRATIONS
 
