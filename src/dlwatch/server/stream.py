@@ -34,7 +34,7 @@ REPLAY_MAX = 2000  # events replayed after Last-Event-ID; past that the page rel
 
 class Subscriber:
     def __init__(self) -> None:
-        self.frames: deque[bytes] = deque()
+        self.frames: deque[tuple[int | None, bytes]] = deque()  # (event id or None, frame)
         self.ready = threading.Condition()
         self.closed = False
         self.after = 0  # events up to this id it has already (from its replay, or from before it came)
@@ -46,14 +46,20 @@ class Subscriber:
             if len(self.frames) >= BACKLOG:
                 self.closed = True  # too slow: it will reconnect with Last-Event-ID
             else:
-                self.frames.append(frame)
+                self.frames.append((event_id, frame))
             self.ready.notify()
+
+    def starts_after(self, event_id: int) -> None:
+        """It has every event up to `event_id`: drop those queued meanwhile, take none of them again."""
+        with self.ready:
+            self.after = event_id
+            self.frames = deque((i, f) for i, f in self.frames if i is None or i > event_id)
 
     def take(self, timeout: float) -> list[bytes]:
         with self.ready:
             if not self.frames and not self.closed:
                 self.ready.wait(timeout)
-            frames = list(self.frames)
+            frames = [f for _, f in self.frames]
             self.frames.clear()
             return frames
 
@@ -148,19 +154,16 @@ def streamer(hub: EventHub, store: Store, last_event_id: str | None) -> Callable
     """What writes one stream: what was missed since `last_event_id`, then the hub's frames."""
     subscriber = hub.subscribe()  # before the replay is read: nothing falls between the two
     backlog: list[bytes] = [b"retry: 2000\n\n"]
-    with subscriber.ready:  # what the hub hands it from now on starts after what it has
-        if last_event_id and last_event_id.isdigit():
-            missed = eventlog.after(store, int(last_event_id))
-            if len(missed) > REPLAY_MAX:
-                backlog.append(frame("reload", {"reason": f"{len(missed)} events missed"}))
-            else:
-                backlog += [event_frame(e) for e in missed]
-            # Events recorded after this read come from the hub (subscribed before it).
-            subscriber.after = missed[-1].id if missed else int(last_event_id)
+    if last_event_id and last_event_id.isdigit():
+        missed = eventlog.after(store, int(last_event_id))
+        if len(missed) > REPLAY_MAX:
+            backlog.append(frame("reload", {"reason": f"{len(missed)} events missed"}))
         else:
-            subscriber.after = eventlog.last_id(store)  # a new page loaded everything up to now
-        kept = (f for f in subscriber.frames if (_frame_id(f) or subscriber.after + 1) > subscriber.after)
-        subscriber.frames = deque(kept)
+            backlog += [event_frame(e) for e in missed]
+        # Events recorded after this read come from the hub (subscribed before it).
+        subscriber.starts_after(missed[-1].id if missed else int(last_event_id))
+    else:
+        subscriber.starts_after(eventlog.last_id(store))  # a new page loaded everything up to now
     backlog.append(frame("hello", {"cursor": subscriber.after}))
 
     def write(request: BaseHTTPRequestHandler) -> None:
@@ -177,9 +180,3 @@ def streamer(hub: EventHub, store: Store, last_event_id: str | None) -> Callable
             hub.unsubscribe(subscriber)
 
     return write
-
-
-def _frame_id(data: bytes) -> int | None:
-    if data.startswith(b"id: "):
-        return int(data[4 : data.index(b"\n")])
-    return None

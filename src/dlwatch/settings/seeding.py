@@ -41,15 +41,6 @@ class SeedGoal:
             return f"seeded {_hours(seed_seconds)} ≥ {_hours(self.seed_time)}"
         return None
 
-    def progress(self, ratio: float | None, seed_seconds: int | None) -> float | None:
-        """How far along the nearest goal is, 0 to 1 (None without a goal or a figure)."""
-        parts = []
-        if self.ratio and ratio is not None:
-            parts.append(ratio / self.ratio)
-        if self.seed_time and seed_seconds is not None:
-            parts.append(seed_seconds / self.seed_time)
-        return min(1.0, max(parts)) if parts else None
-
     @property
     def targets(self) -> str:
         """`ratio 1.5 or 72h seeded`; `none` without a goal."""
@@ -80,14 +71,6 @@ class Seeding:
         base = next((g for name, g in self.by_client if name == client_name), self.default)
         keys = next((k for name, k in self.by_category if category and name == category), None)
         return replace(base, **keys) if keys else base
-
-    @property
-    def any_removes(self) -> bool:
-        return (
-            self.default.removes
-            or any(g.removes for _, g in self.by_client)
-            or any(k.get("action", "report") != "report" for _, k in self.by_category)
-        )
 
 
 def parse(section: object, path: Path | str) -> Seeding:
